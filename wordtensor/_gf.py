@@ -1,0 +1,125 @@
+"""Batched matrix arithmetic over GF(q) by lookup tables built with ``galois``.
+
+Field elements are the integers 0..q-1 of galois' integer representation (for prime q: residues
+mod q; for q = p^k: the polynomial basis in the primitive element, as galois prints them).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from .errors import GroupSpecError
+
+
+class FieldTables:
+    """Addition, multiplication, negation and inverse tables of GF(q)."""
+
+    def __init__(self, q: int):
+        if _is_prime(q):  # plain modular arithmetic: no need to build a galois field class
+            self._init_prime(q)
+            return
+        import galois
+
+        try:
+            gf = galois.GF(q)
+        except (ValueError, TypeError) as exc:
+            raise GroupSpecError(f"GF({q}) does not exist: q must be a prime power ({exc})") from None
+        self.q = q
+        self.p = int(gf.characteristic)
+        self.prime = self.p == q
+        el = gf.elements
+        self.add = np.asarray(el[:, None] + el[None, :], dtype=np.int64)
+        self.mul = np.asarray(el[:, None] * el[None, :], dtype=np.int64)
+        self.neg = np.asarray(-el, dtype=np.int64)
+        inv = np.zeros(q, dtype=np.int64)
+        inv[1:] = np.asarray(np.reciprocal(el[1:]), dtype=np.int64)
+        self.inv = inv
+        self.primitive = int(gf.primitive_element)
+        # additive generators over GF(p): 1, w, w^2, ..., w^(k-1)
+        k = int(gf.degree)
+        w = gf.primitive_element
+        self.additive_basis = [int(w**i) for i in range(k)]
+
+    def _init_prime(self, p: int) -> None:
+        a = np.arange(p)
+        self.q = self.p = p
+        self.prime = True
+        self.add = (a[:, None] + a[None, :]) % p
+        self.mul = (a[:, None] * a[None, :]) % p
+        self.neg = (-a) % p
+        self.inv = np.array([0] + [pow(int(x), -1, p) for x in a[1:]], dtype=np.int64)
+        self.primitive = next(g for g in range(1, p) if p == 2 or all(
+            pow(g, (p - 1) // f, p) != 1 for f in _prime_factors(p - 1)))
+        self.additive_basis = [1]
+
+    def matmul(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Batched product of (k, d, d) matrices a @ b over GF(q)."""
+        if self.prime:
+            return np.matmul(a, b) % self.q
+        prod = self.mul[a[:, :, :, None], b[:, None, :, :]]  # (k, i, j, l)
+        out = prod[:, :, 0, :]
+        for j in range(1, prod.shape[2]):
+            out = self.add[out, prod[:, :, j, :]]
+        return out
+
+    def normalise_projective(self, a: np.ndarray) -> np.ndarray:
+        """Scale each (k, d, d) matrix so its first non-zero entry (row-major) is 1."""
+        flat = a.reshape(a.shape[0], -1)
+        first = np.argmax(flat != 0, axis=1)
+        s = self.inv[flat[np.arange(len(flat)), first]]
+        return self.mul[s[:, None], flat].reshape(a.shape)
+
+    def det(self, a: np.ndarray) -> np.ndarray:
+        """Determinants of (k, d, d) matrices by Gaussian elimination, batched over k."""
+        a = a.copy()
+        k, d, _ = a.shape
+        det = np.ones(k, dtype=np.int64)
+        rows = np.arange(k)
+        for c in range(d):
+            # pivot: first row >= c with non-zero entry in column c
+            nz = a[:, c:, c] != 0
+            has = nz.any(axis=1)
+            piv = c + np.argmax(nz, axis=1)
+            det = np.where(has, det, 0)
+            sw = has & (piv != c)
+            if sw.any():
+                r = rows[sw]
+                tmp = a[r, c, :].copy()
+                a[r, c, :] = a[r, piv[sw], :]
+                a[r, piv[sw], :] = tmp
+                det[r] = self.neg[det[r]]
+            pv = np.where(has, a[:, c, c], 1)
+            det = self.mul[det, pv]
+            pinv = self.inv[pv]
+            for r2 in range(c + 1, d):
+                f = self.mul[a[:, r2, c], pinv]  # factor
+                sub = self.mul[f[:, None], a[:, c, :]]
+                a[:, r2, :] = self.add[a[:, r2, :], self.neg[sub]]
+        return det
+
+
+@lru_cache(maxsize=32)
+def field_tables(q: int) -> FieldTables:
+    """Cached :class:`FieldTables` for GF(q)."""
+    if not isinstance(q, int) or q < 2:
+        raise GroupSpecError(f"GF({q}) does not exist: q must be a prime power >= 2")
+    return FieldTables(q)
+
+
+def _is_prime(q: int) -> bool:
+    return q >= 2 and all(q % f for f in range(2, int(q**0.5) + 1))
+
+
+def _prime_factors(n: int) -> list[int]:
+    out, f = [], 2
+    while f * f <= n:
+        if n % f == 0:
+            out.append(f)
+            while n % f == 0:
+                n //= f
+        f += 1
+    if n > 1:
+        out.append(n)
+    return out

@@ -1,0 +1,112 @@
+"""Permutations in GAP cycle notation (points 1..d), stored as 0-based image arrays.
+
+Convention (GAP's): permutations act on the right, so the product p*q first applies p, then q:
+``i^(p*q) = (i^p)^q``. As image arrays, ``(p*q)[i] = q[p[i]]``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from .errors import GroupSpecError
+
+_CYCLE = re.compile(r"\(([^()]*)\)")
+
+
+def parse_permutation(text: str, degree: int | None = None) -> np.ndarray:
+    """Parse one permutation such as ``"(1,2,3)(4,5)"`` or ``"()"`` into a 0-based image array.
+
+    >>> parse_permutation("(1,3)").tolist()
+    [2, 1, 0]
+    """
+    s = text.replace(" ", "")
+    if not s:
+        raise GroupSpecError("empty permutation: write the identity as '()'")
+    pos = 0
+    cycles: list[list[int]] = []
+    while pos < len(s):
+        m = _CYCLE.match(s, pos)
+        if m is None:
+            raise GroupSpecError(
+                f"malformed permutation {text!r} at character {pos + 1}: expected '(' starting a cycle"
+            )
+        body = m.group(1)
+        if body:
+            try:
+                pts = [int(t) for t in body.split(",")]
+            except ValueError:
+                raise GroupSpecError(
+                    f"malformed cycle ({body}) in {text!r}: points must be positive integers"
+                ) from None
+            if any(p < 1 for p in pts):
+                raise GroupSpecError(f"cycle ({body}) in {text!r}: points are numbered from 1")
+            if len(set(pts)) != len(pts):
+                raise GroupSpecError(f"cycle ({body}) in {text!r} repeats a point")
+            cycles.append([p - 1 for p in pts])
+        pos = m.end()
+    seen: set[int] = set()
+    for c in cycles:
+        if seen & set(c):
+            raise GroupSpecError(
+                f"permutation {text!r}: cycles are not disjoint (point {min(seen & set(c)) + 1})"
+            )
+        seen |= set(c)
+    d = max([max(c) + 1 for c in cycles], default=1)
+    if degree is not None:
+        if degree < d:
+            raise GroupSpecError(f"permutation {text!r} moves point {d}, beyond degree {degree}")
+        d = degree
+    img = np.arange(d, dtype=np.int64)
+    for c in cycles:
+        for a, b in zip(c, c[1:] + c[:1]):
+            img[a] = b
+    return img
+
+
+def split_generators(text: str) -> list[str]:
+    """Split ``"(1,2,3),(1,2)(3,4)"`` into generator strings at top-level commas."""
+    gens, depth, cur = [], 0, []
+    for ch in text:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth < 0:
+                raise GroupSpecError(f"unbalanced ')' in permutation list {text!r}")
+        if ch == "," and depth == 0:
+            gens.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    if depth != 0:
+        raise GroupSpecError(f"unbalanced '(' in permutation list {text!r}")
+    gens.append("".join(cur))
+    gens = [g.strip() for g in gens]
+    if any(not g for g in gens):
+        raise GroupSpecError(f"empty generator in permutation list {text!r}")
+    return gens
+
+
+def cycle_string(img: np.ndarray) -> str:
+    """GAP cycle notation of a 0-based image array (``"()"`` for the identity)."""
+    img = np.asarray(img)
+    seen = np.zeros(len(img), dtype=bool)
+    out = []
+    for start in range(len(img)):
+        if seen[start] or img[start] == start:
+            seen[start] = True
+            continue
+        cyc, i = [], start
+        while not seen[i]:
+            seen[i] = True
+            cyc.append(i + 1)
+            i = int(img[i])
+        out.append("(" + ",".join(map(str, cyc)) + ")")
+    return "".join(out) or "()"
+
+
+def compose(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Batched GAP product a*b of image arrays of shape (k, d): apply a, then b."""
+    return np.take_along_axis(b, a, axis=1)

@@ -1,0 +1,91 @@
+"""The ``wordtensor`` command line.
+
+Sub-commands are registered by each package through the ``wordtensor.commands`` entry-point
+group (a function ``register(subparsers)``), so this module never imports the packages built on
+top of it. Bad input prints one line on stderr and exits with code 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from importlib.metadata import entry_points
+
+from .errors import WordTensorError
+
+__all__ = ["main", "build_parser", "emit", "UsageError"]
+
+
+class UsageError(WordTensorError):
+    """A bad command-line argument."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def emit(args: argparse.Namespace, data: dict, text: Callable[[dict], str]) -> None:
+    """Print ``data`` as JSON when ``--json`` was given, else ``text(data)``."""
+    if getattr(args, "json", False):
+        print(json.dumps(data, indent=2, default=_json_default))
+    else:
+        print(text(data))
+
+
+def _json_default(o):
+    import numpy as np
+
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="wordtensor", description=__doc__.splitlines()[0].strip("`. "))
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    from . import commands
+
+    commands.register(sub)
+    for ep in sorted(entry_points(group="wordtensor.commands"), key=lambda e: e.name):
+        if ep.value == "wordtensor.commands:register":
+            continue
+        ep.load()(sub)
+    return parser
+
+
+def _version() -> str:
+    from . import __version__
+
+    return f"wordtensor {__version__}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``wordtensor`` console script; returns the exit code."""
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return 2
+        return int(args.func(args) or 0)
+    except (WordTensorError, MemoryError) as exc:
+        msg = " ".join(str(exc).split())
+        print(f"wordtensor: error: {msg}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("wordtensor: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,183 @@
+"""Word tensors: δ[a1, ..., ak, c] = 1 iff w(g_a1, ..., g_ak) = g_c (inputs first, output last).
+
+Stored sparsely by the value table of the word map (n^k entries); the dense (k+1)-way array is
+built on request and refused, with its size, when it would not fit in memory.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+
+from .errors import TensorTooLargeError, WordTensorError
+from .groups import Group
+from .words import Word
+
+__all__ = ["WordTensor", "word_tensor", "available_memory"]
+
+
+def available_memory() -> int:
+    """Bytes of memory available now (MemAvailable), or 8 GiB if it cannot be read."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 8 << 30
+
+
+def _fmt_bytes(b: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if b < 1024 or unit == "PiB":
+            return f"{b:.1f} {unit}"
+        b /= 1024
+    return f"{b:.1f} PiB"
+
+
+def _check_bytes(nbytes: int, max_bytes: int | None, what: str) -> None:
+    limit = available_memory() // 2 if max_bytes is None else max_bytes
+    if nbytes > limit:
+        raise TensorTooLargeError(
+            f"{what} needs {_fmt_bytes(nbytes)}, more than the {_fmt_bytes(limit)} allowed "
+            "(half the available memory unless max_bytes is given); use the sparse form "
+            "(.image, .coords) or a smaller group")
+
+
+class WordTensor:
+    """The 0/1 word tensor of ``word`` on ``group``; see :func:`word_tensor`."""
+
+    def __init__(self, group: Group, word: Word | str, *, max_bytes: int | None = None):
+        self.group = group
+        self.word = Word.parse(word)
+        n, k = group.order, self.word.arity
+        nnz = n**k
+        _check_bytes(nnz * 4, max_bytes, f"the value table of {self.word} on {group.name} "
+                     f"({n}^{k} = {nnz} entries)")
+        #: image[i] = output index for the i-th input tuple (C order over a1..ak).
+        self.image: np.ndarray = self.word.table(group).reshape(-1).astype(np.int32 if n < 2**31
+                                                                           else np.int64)
+        self.image.setflags(write=False)
+
+    @property
+    def n(self) -> int:
+        return self.group.order
+
+    @property
+    def arity(self) -> int:
+        return self.word.arity
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (self.n,) * (self.arity + 1)
+
+    @property
+    def ndim(self) -> int:
+        return self.arity + 1
+
+    @property
+    def nnz(self) -> int:
+        """Number of non-zeros: n^k, one per input tuple."""
+        return int(self.image.size)
+
+    def __repr__(self) -> str:
+        return f"WordTensor({str(self.word)!r} on {self.group.name}, shape={self.shape})"
+
+    @property
+    def coords(self) -> np.ndarray:
+        """Coordinates of the non-zeros, shape (nnz, k+1): inputs then output."""
+        ins = np.unravel_index(np.arange(self.nnz), (self.n,) * self.arity)
+        return np.stack([*ins, self.image], axis=1).astype(np.int64)
+
+    @property
+    def values(self) -> np.ndarray:
+        return np.ones(self.nnz)
+
+    def dense(self, dtype=np.float64, *, max_bytes: int | None = None) -> np.ndarray:
+        """The dense (k+1)-way array; raises :class:`TensorTooLargeError` with its size when it
+        would take more than ``max_bytes`` (default: half the available memory)."""
+        size = math.prod(self.shape)
+        _check_bytes(size * np.dtype(dtype).itemsize, max_bytes,
+                     f"the dense word tensor {self.word} on {self.group.name} {self.shape}")
+        out = np.zeros((self.nnz, self.n), dtype=dtype)
+        out[np.arange(self.nnz), self.image] = 1
+        return out.reshape(self.shape)
+
+    def unfolding(self, mode: int):
+        """Mode-``mode`` flattening as a scipy CSR matrix of shape (n, n^k) (other modes in
+        C order)."""
+        import scipy.sparse as sp
+
+        if not 0 <= mode < self.ndim:
+            raise WordTensorError(f"mode must be in 0..{self.ndim - 1}, got {mode}")
+        c = self.coords
+        rows = c[:, mode]
+        rest = np.delete(c, mode, axis=1)
+        cols = np.ravel_multi_index(tuple(rest.T), (self.n,) * self.arity)
+        return sp.csr_matrix((self.values, (rows, cols)), shape=(self.n, self.n**self.arity))
+
+    def to_torch(self, *, device="cpu", dtype=None, sparse: bool = False,
+                 max_bytes: int | None = None):
+        """The tensor as a torch tensor (dense by default, or sparse COO) on ``device``."""
+        import torch
+
+        dtype = dtype or torch.float32
+        idx = torch.as_tensor(self.coords.T, device=device)
+        if sparse:
+            vals = torch.ones(self.nnz, dtype=dtype, device=device)
+            return torch.sparse_coo_tensor(idx, vals, self.shape, device=device).coalesce()
+        itemsize = torch.empty((), dtype=dtype).element_size()
+        _check_bytes(math.prod(self.shape) * itemsize, max_bytes,
+                     f"the dense word tensor {self.word} on {self.group.name} {self.shape}")
+        out = torch.zeros(self.shape, dtype=dtype, device=device)
+        out[tuple(idx)] = 1
+        return out
+
+    def fibre_sizes(self) -> np.ndarray:
+        """|w⁻¹(g_c)| for every c."""
+        return np.bincount(self.image, minlength=self.n)
+
+    def image_elements(self) -> np.ndarray:
+        """Indices of the elements the word map hits."""
+        return np.flatnonzero(self.fibre_sizes())
+
+    def stats(self) -> dict:
+        """Shape, non-zeros, image size and fibre statistics (JSON-ready)."""
+        f = self.fibre_sizes()
+        hit = f[f > 0]
+        sizes, counts = np.unique(f, return_counts=True)
+        return {
+            "group": self.group.name,
+            "order": self.n,
+            "word": str(self.word),
+            "variables": list(self.word.variables),
+            "shape": list(self.shape),
+            "nnz": self.nnz,
+            "density": self.nnz / math.prod(self.shape),
+            "image_size": int(len(hit)),
+            "surjective": bool(len(hit) == self.n),
+            "fibre_min": int(hit.min()),
+            "fibre_max": int(hit.max()),
+            "fibre_mean": float(hit.mean()),
+            "fibre_size_counts": {int(s): int(c) for s, c in zip(sizes, counts)},
+            "identity_fibre": int(f[0]),
+        }
+
+
+def word_tensor(group: Group | str, word: Word | str, *, max_bytes: int | None = None
+                ) -> WordTensor:
+    """The word tensor of ``word`` on ``group`` (a :class:`Group` or a spec string).
+
+    >>> T = word_tensor("S3", "xy")
+    >>> T.shape, T.nnz, T.dense().sum()
+    ((6, 6, 6), 36, 36.0)
+    """
+    if isinstance(group, str):
+        group = Group.from_spec(group)
+    return WordTensor(group, word, max_bytes=max_bytes)
