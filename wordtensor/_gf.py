@@ -10,7 +10,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .errors import GroupSpecError
+from .errors import GroupSpecError, GroupTooLargeError
 
 
 class FieldTables:
@@ -100,11 +100,18 @@ class FieldTables:
         return det
 
 
+#: Largest field whose q×q arithmetic tables are built (two int64 tables of 128 MiB each).
+MAX_FIELD_ORDER = 4096
+
+
 @lru_cache(maxsize=32)
 def field_tables(q: int) -> FieldTables:
     """Cached :class:`FieldTables` for GF(q)."""
-    if not isinstance(q, int) or q < 2:
+    if isinstance(q, bool) or not isinstance(q, int) or q < 2:
         raise GroupSpecError(f"GF({q}) does not exist: q must be a prime power >= 2")
+    if q > MAX_FIELD_ORDER:
+        raise GroupTooLargeError(
+            f"GF({q}) is too large: fields up to GF({MAX_FIELD_ORDER}) are supported")
     return FieldTables(q)
 
 

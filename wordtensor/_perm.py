@@ -14,6 +14,9 @@ from .errors import GroupSpecError
 
 _CYCLE = re.compile(r"\(([^()]*)\)")
 
+#: Largest point a permutation may move (elements are stored as image arrays of that length).
+MAX_POINT = 100_000
+
 
 def parse_permutation(text: str, degree: int | None = None) -> np.ndarray:
     """Parse one permutation such as ``"(1,2,3)(4,5)"`` or ``"()"`` into a 0-based image array.
@@ -42,6 +45,9 @@ def parse_permutation(text: str, degree: int | None = None) -> np.ndarray:
                 ) from None
             if any(p < 1 for p in pts):
                 raise GroupSpecError(f"cycle ({body}) in {text!r}: points are numbered from 1")
+            if any(p > MAX_POINT for p in pts):
+                raise GroupSpecError(
+                    f"cycle ({body}) in {text!r}: points are numbered up to {MAX_POINT}")
             if len(set(pts)) != len(pts):
                 raise GroupSpecError(f"cycle ({body}) in {text!r} repeats a point")
             cycles.append([p - 1 for p in pts])

@@ -327,17 +327,19 @@ class Group:
         return parse_spec(spec, max_order=max_order)
 
     @classmethod
-    def cyclic(cls, n: int) -> Group:
+    def cyclic(cls, n: int, *, max_order: int = DEFAULT_MAX_ORDER) -> Group:
         """Z_n = {0, ..., n-1} under addition mod n."""
         n = _positive(n, "Z_n needs n >= 1")
+        _check_size(n, max_order, f"Z{n}")
         a = np.arange(n)
         return cls((a[:, None] + a[None, :]) % n, [str(i) for i in range(n)], f"Z{n}",
                    validate=False)
 
     @classmethod
-    def dihedral(cls, n: int) -> Group:
+    def dihedral(cls, n: int, *, max_order: int = DEFAULT_MAX_ORDER) -> Group:
         """D_n of order 2n: elements r^i s^j (index i + n j), s r s = r⁻¹."""
         n = _positive(n, "D_n needs n >= 1 (D_n has order 2n)")
+        _check_size(2 * n, max_order, f"D{n}")
         i = np.arange(2 * n) % n
         j = np.arange(2 * n) // n
         ii, kk = i[:, None], i[None, :]
@@ -348,10 +350,11 @@ class Group:
         return cls(r + n * s, labels, f"D{n}", validate=False)
 
     @classmethod
-    def dicyclic(cls, n: int) -> Group:
+    def dicyclic(cls, n: int, *, max_order: int = DEFAULT_MAX_ORDER) -> Group:
         """Dic_n of order 4n: a^i x^j (index i + 2n j), a^{2n} = 1, x² = a^n, x a x⁻¹ = a⁻¹.
         Dic_2 = Q8."""
         n = _positive(n, "Dic_n needs n >= 1 (Dic_n has order 4n)")
+        _check_size(4 * n, max_order, f"Dic{n}")
         m = 2 * n
         i = np.arange(2 * m) % m
         j = np.arange(2 * m) // m
@@ -471,24 +474,28 @@ class Group:
     @classmethod
     def general_linear(cls, n: int, q: int, **kw) -> Group:
         """GL(n, q)."""
+        _check_linear_order(n, q, "GL", kw.get("max_order", DEFAULT_MAX_ORDER))
         return cls.from_matrices(_linear_generators(n, q, special=False), q, name=f"GL({n},{q})",
                                  **kw)
 
     @classmethod
     def special_linear(cls, n: int, q: int, **kw) -> Group:
         """SL(n, q)."""
+        _check_linear_order(n, q, "SL", kw.get("max_order", DEFAULT_MAX_ORDER))
         return cls.from_matrices(_linear_generators(n, q, special=True), q, name=f"SL({n},{q})",
                                  **kw)
 
     @classmethod
     def projective_special_linear(cls, n: int, q: int, **kw) -> Group:
         """PSL(n, q) = SL(n, q) / scalars."""
+        _check_linear_order(n, q, "PSL", kw.get("max_order", DEFAULT_MAX_ORDER))
         return cls.from_matrices(_linear_generators(n, q, special=True), q, projective=True,
                                  name=f"PSL({n},{q})", **kw)
 
     @classmethod
     def projective_general_linear(cls, n: int, q: int, **kw) -> Group:
         """PGL(n, q) = GL(n, q) / scalars."""
+        _check_linear_order(n, q, "PGL", kw.get("max_order", DEFAULT_MAX_ORDER))
         return cls.from_matrices(_linear_generators(n, q, special=False), q, projective=True,
                                  name=f"PGL({n},{q})", **kw)
 
@@ -535,6 +542,23 @@ def _perm_parity(perms: np.ndarray) -> np.ndarray:
         for j in range(i + 1, n):
             inv += perms[:, i] > perms[:, j]
     return inv % 2
+
+
+def _check_linear_order(n: int, q: int, family: str, max_order: int) -> None:
+    """Refuse GL/SL/PSL/PGL(n, q) past ``max_order`` before the closure tries to enumerate it
+    (a huge n or q would otherwise exhaust memory in the first rounds)."""
+    n = _positive(n, "the matrix size n must be >= 1")
+    field_tables(q)  # GroupSpecError unless q is a (small enough) prime power
+    what = f"{family}({n},{q})"
+    # |PSL(n,q)| >= q^(n(n-1)/2) (the unitriangular matrices), a lower bound for all four
+    if n >= 2 and n * (n - 1) // 2 * math.log2(q) > math.log2(max(max_order, 1)) + 1:
+        raise GroupTooLargeError(
+            f"{what} has at least {q}^{n * (n - 1) // 2} elements, more than the limit "
+            f"{max_order}; pass a larger max_order if its Cayley table will fit in memory")
+    gl = math.prod(q**n - q**i for i in range(n))
+    order = {"GL": gl, "SL": gl // (q - 1), "PGL": gl // (q - 1),
+             "PSL": gl // (q - 1) // math.gcd(n, q - 1)}[family]
+    _check_size(order, max_order, what)
 
 
 def _linear_generators(n: int, q: int, special: bool) -> np.ndarray:

@@ -14,9 +14,10 @@ Grammar (case-insensitive family names; no spaces needed):
 
 from __future__ import annotations
 
+import math
 import re
 
-from .errors import GroupSpecError
+from .errors import GroupSpecError, GroupTooLargeError
 from .groups import DEFAULT_MAX_ORDER, Group
 
 __all__ = ["parse_spec"]
@@ -66,14 +67,29 @@ def _split_top(text: str, sep: str) -> list[str]:
     return parts
 
 
+def _int(digits: str, spec: str) -> int:
+    """A number from the spec; one with more digits than any group here could need is refused
+    (``int`` itself refuses more than 4300)."""
+    digits = digits.lstrip("0") or "0"
+    if len(digits) > 18:
+        raise GroupTooLargeError(f"the number {digits[:12]}... in group spec {spec!r} is far too large")
+    return int(digits)
+
+
 def _factor(text: str, spec: str, max_order: int) -> Group:
     base, power = text, 1
     m = re.match(r"^(.*)\^(\d+)$", text)
     if m:
-        base, power = m.group(1).strip(), int(m.group(2))
+        base, power = m.group(1).strip(), _int(m.group(2), spec)
         if power < 1:
             raise GroupSpecError(f"direct power must be >= 1 in {spec!r}")
     G = _base(base, spec, max_order)
+    if G.order == 1:
+        power = 1  # any power of the trivial group is trivial
+    elif power * math.log2(G.order) > math.log2(max(max_order, 1)) + 1:
+        raise GroupTooLargeError(
+            f"{text} has {G.order}^{power} elements, more than the limit {max_order}; "
+            "pass a larger max_order if its Cayley table will fit in memory")
     out = G
     for _ in range(power - 1):
         out = out.direct_product(G, max_order=max_order)
@@ -90,30 +106,30 @@ def _base(text: str, spec: str, max_order: int) -> Group:
         return Group.from_permutations(t[5:], name=t, max_order=max_order)
     m = _SIMPLE.match(t)
     if m:
-        fam, n = m.group(1).upper(), int(m.group(2))
+        fam, n = m.group(1).upper(), _int(m.group(2), spec)
         if fam in ("Z", "C"):
-            return Group.cyclic(n)
+            return Group.cyclic(n, max_order=max_order)
         if fam == "D":
-            return Group.dihedral(n)
+            return Group.dihedral(n, max_order=max_order)
         if fam == "S":
             return Group.symmetric(n, max_order=max_order)
         if fam == "A":
             return Group.alternating(n, max_order=max_order)
         if fam == "DIC":
-            return Group.dicyclic(n)
+            return Group.dicyclic(n, max_order=max_order)
         if fam == "Q":
             if n < 4 or n % 4:
                 raise GroupSpecError(
                     f"Q{n}: the (generalised) quaternion/dicyclic group Q_m needs m divisible "
                     "by 4, e.g. Q8 or Q16")
-            return Group.dicyclic(n // 4)
+            return Group.dicyclic(n // 4, max_order=max_order)
         if fam == "V" and n == 4:
             G = Group.cyclic(2).direct_product(Group.cyclic(2))
             G.name = "V4"
             return G
     m = _LINEAR.match(t)
     if m:
-        fam, n, q = m.group(1).upper(), int(m.group(2)), int(m.group(3))
+        fam, n, q = m.group(1).upper(), _int(m.group(2), spec), _int(m.group(3), spec)
         ctor = {"SL": Group.special_linear, "GL": Group.general_linear,
                 "PSL": Group.projective_special_linear,
                 "PGL": Group.projective_general_linear}[fam]

@@ -175,7 +175,7 @@ def word_tensor(group: Group | str, word: Word | str, *, max_bytes: int | None =
     """The word tensor of ``word`` on ``group`` (a :class:`Group` or a spec string).
 
     >>> T = word_tensor("S3", "xy")
-    >>> T.shape, T.nnz, T.dense().sum()
+    >>> T.shape, T.nnz, float(T.dense().sum())
     ((6, 6, 6), 36, 36.0)
     """
     if isinstance(group, str):

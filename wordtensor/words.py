@@ -21,6 +21,17 @@ __all__ = ["Word", "parse_word", "Var", "Identity", "Mul", "Pow", "Comm", "Conj"
 #: Longest free-reduced expansion :meth:`Word.letters` will build.
 MAX_LETTERS = 1_000_000
 
+#: Deepest nesting of brackets and of operators the parser accepts (the tree is walked
+#: recursively, so a deeper word would overflow Python's stack).
+MAX_DEPTH = 100
+
+_DIGITS = "0123456789"
+
+
+def _is_digit(ch: str) -> bool:
+    """An ASCII digit (``str.isdigit`` also accepts '²', which ``int`` rejects)."""
+    return len(ch) == 1 and ch in _DIGITS
+
 
 @dataclass(frozen=True)
 class Identity:
@@ -62,6 +73,16 @@ class _Parser:
     def __init__(self, text: str):
         self.text = text
         self.pos = 0
+        self.nesting = 0  # open '(' and '[' around the current position
+        self.depths: dict[int, tuple[Node, int]] = {}  # id(node) -> (node, depth of its tree)
+
+    def made(self, node: Node, *children: Node, pos: int | None = None) -> Node:
+        """Record the depth of a new node; refuse trees too deep to walk recursively."""
+        d = 1 + max((self.depths[id(c)][1] for c in children), default=0)
+        if d > MAX_DEPTH:
+            self.error(f"the word nests more than {MAX_DEPTH} levels deep", pos)
+        self.depths[id(node)] = (node, d)
+        return node
 
     def error(self, msg: str, pos: int | None = None):
         raise WordSyntaxError(msg, self.text, self.pos if pos is None else pos)
@@ -96,7 +117,7 @@ class _Parser:
             factors.append(self.factor())
         if not factors:
             self.error("expected a factor (a variable, 1, '(' or '[')")
-        return factors[0] if len(factors) == 1 else Mul(tuple(factors))
+        return factors[0] if len(factors) == 1 else self.made(Mul(tuple(factors)), *factors)
 
     def factor(self) -> Node:
         node = self.atom()
@@ -108,34 +129,44 @@ class _Parser:
                 if ch == "e" or ch == "E":
                     self.error("cannot conjugate by the identity 'e'")
                 self.pos += 1
-                by = Var(ch) if ch.islower() else Pow(Var(ch.lower()), -1)
-                node = Conj(node, by)
+                by = self.made(Var(ch.lower()))
+                if ch.isupper():
+                    by = self.made(Pow(by, -1), by)
+                node = self.made(Conj(node, by), node, by, pos=start)
                 continue
             sign = 1
             if ch in "+-":
                 sign = -1 if ch == "-" else 1
                 self.pos += 1
                 ch = self.peek()
-            if not ch.isdigit():
+            if not _is_digit(ch):
                 self.error("expected an integer exponent or a variable after '^'",
                            self.pos if ch else start)
             j = self.pos
-            while j < len(self.text) and self.text[j].isdigit():
+            while j < len(self.text) and _is_digit(self.text[j]):
                 j += 1
-            k = sign * int(self.text[self.pos:j])
+            try:
+                k = sign * int(self.text[self.pos:j])
+            except ValueError:  # more digits than int() converts
+                self.error("exponent too long", self.pos)
             self.pos = j
-            node = Pow(node, k)
+            node = self.made(Pow(node, k), node, pos=start)
         return node
 
     def atom(self) -> Node:
         ch = self.peek()
         start = self.pos
+        if ch and ch in "([":
+            self.nesting += 1
+            if self.nesting > MAX_DEPTH:
+                self.error(f"brackets nest more than {MAX_DEPTH} levels deep")
         if ch == "(":
             self.pos += 1
             node = self.product(stop=")")
             if self.peek() != ")":
                 self.error("missing ')' to close the '(' opened", start)
             self.pos += 1
+            self.nesting -= 1
             return node
         if ch == "[":
             self.pos += 1
@@ -148,22 +179,24 @@ class _Parser:
             if len(parts) < 2:
                 self.error("a commutator needs two entries: [u,v]", start)
             self.pos += 1
+            self.nesting -= 1
             node = parts[0]
             for p in parts[1:]:
-                node = Comm(node, p)
+                node = self.made(Comm(node, p), node, p, pos=start)
             return node
         if ch == "1" or ch == "e":
             self.pos += 1
-            if ch == "1" and self.pos < len(self.text) and self.text[self.pos].isdigit():
+            if ch == "1" and self.pos < len(self.text) and _is_digit(self.text[self.pos]):
                 self.error("a number is not a factor (only 1 means the identity)", start)
-            return Identity()
+            return self.made(Identity())
         if ch.isascii() and ch.isalpha():
             self.pos += 1
             if ch.isupper():
                 if ch == "E":
-                    return Identity()
-                return Pow(Var(ch.lower()), -1)
-            return Var(ch)
+                    return self.made(Identity())
+                v = self.made(Var(ch.lower()))
+                return self.made(Pow(v, -1), v)
+            return self.made(Var(ch))
         if ch == "":
             self.error("word ends where a factor was expected")
         if ch in ")]":
