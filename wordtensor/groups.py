@@ -293,6 +293,19 @@ class Group:
             cur = nxt
 
     @cached_property
+    def generators(self) -> np.ndarray:
+        """A small generating set (greedy: repeatedly add the first element not yet generated;
+        at most log2(n) elements)."""
+        gens: list[int] = []
+        sub = np.array([0])
+        while len(sub) < self.order:
+            inside = np.zeros(self.order, dtype=bool)
+            inside[sub] = True
+            gens.append(int(np.argmin(inside)))
+            sub = self.subgroup_generated(gens)
+        return np.array(gens, dtype=np.int64)
+
+    @cached_property
     def derived_subgroup(self) -> np.ndarray:
         """Indices of the commutator subgroup [G, G]."""
         a = np.arange(self.order)

@@ -1,0 +1,173 @@
+"""Conjugacy classes and the complex character table (Burnside–Dixon–Schneider).
+
+The normalised central characters ω_χ(C_r) = |C_r| χ(g_r) / χ(1) are the common eigenvectors of
+the class matrices A_r[s, t] = a_{rst} = #{(x, y) ∈ C_r × C_s : x y = z_t} (Burnside). We
+diagonalise a random linear combination of the A_r, check every eigenvector against every A_r,
+and recover χ(1)² = |G| / Σ_r |ω_r|² / |C_r|. Work: O(k·n) for the structure constants and
+O(k³) for the eigenproblem (k classes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from wordtensor import Group
+
+__all__ = ["CharacterTable", "character_table", "class_structure_constants"]
+
+_TOL = 1e-7
+
+
+def class_structure_constants(G: Group) -> np.ndarray:
+    """a[r, s, t] = #{(x, y) ∈ C_r × C_s : x·y = z_t} for a fixed z_t ∈ C_t."""
+    classes = G.conjugacy_classes
+    k = len(classes)
+    cls = G.class_of
+    a = np.zeros((k, k, k), dtype=np.int64)
+    x = np.arange(G.order)
+    for t, C in enumerate(classes):
+        z = C[0]
+        y = G.mul[G.inv[x], z]  # x·y = z
+        np.add.at(a[:, :, t], (cls[x], cls[y]), 1)
+    return a
+
+
+@dataclass(frozen=True)
+class CharacterTable:
+    """The complex character table of a group.
+
+    ``values[i, r]`` = χ_i(g) for g in class r. Irreducible characters are sorted by degree, then
+    real before complex before quaternionic, then by their values, with the trivial character
+    first; classes follow ``G.conjugacy_classes`` (identity class first). ``names`` are like
+    ``"1a"``, ``"2a"``, ``"3b"`` (degree and a letter within that degree).
+    """
+
+    group: Group = field(repr=False)
+    values: np.ndarray = field(repr=False)
+    class_sizes: np.ndarray = field(repr=False)
+    degrees: np.ndarray
+    indicators: np.ndarray
+    names: tuple[str, ...]
+    conjugate: np.ndarray = field(repr=False)  # conjugate[i] = index of χ̄_i
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_sizes)
+
+    def character(self, i: int) -> np.ndarray:
+        """χ_i as a function on group elements (length n)."""
+        return self.values[i][self.group.class_of]
+
+    def inner(self, chi1: np.ndarray, chi2: np.ndarray) -> complex:
+        """⟨χ1, χ2⟩ = (1/|G|) Σ_g χ1(g) conj(χ2(g)) for class functions given on classes."""
+        return complex(np.sum(self.class_sizes * chi1 * np.conj(chi2)) / self.group.order)
+
+    def decompose(self, chi: np.ndarray, *, tol: float = 1e-6) -> np.ndarray:
+        """Multiplicities of each irreducible in a character given on classes; raises if they
+        are not non-negative integers (the input is then not a character)."""
+        chi = np.asarray(chi, dtype=complex)
+        if chi.shape != (self.num_classes,):
+            raise ValueError(f"a class function has {self.num_classes} values, got {chi.shape}")
+        m = (self.values.conj() * self.class_sizes) @ chi / self.group.order
+        r = np.round(m.real)
+        if np.max(np.abs(m - r), initial=0) > tol or (r < 0).any():
+            raise ValueError("not a character: multiplicities are not non-negative integers "
+                             f"(max deviation {np.max(np.abs(m - r)):.2e})")
+        return r.astype(np.int64)
+
+
+def character_table(G: Group, *, seed: int = 0) -> CharacterTable:
+    """The character table of G (cached on the group).
+
+    >>> from wordtensor import Group
+    >>> ct = character_table(Group.from_spec("S3"))
+    >>> ct.degrees.tolist(), ct.indicators.tolist()
+    [[1, 1, 2], [1, 1, 1]]
+    """
+    key = ("fusion.character_table", seed)
+    if key not in G.cache:
+        G.cache[key] = _compute(G, seed)
+    return G.cache[key]
+
+
+def _compute(G: Group, seed: int) -> CharacterTable:
+    n = G.order
+    sizes = np.array([len(c) for c in G.conjugacy_classes])
+    k = len(sizes)
+    a = class_structure_constants(G).astype(float)
+    rng = np.random.default_rng(seed)
+    for _attempt in range(20):
+        c = rng.standard_normal(k) + 1j * rng.standard_normal(k)
+        B = np.tensordot(c, a, axes=(0, 0))  # Σ c_r A_r, indexed [s, t]
+        _, vecs = np.linalg.eig(B)
+        if np.any(np.abs(vecs[0]) < 1e-10):
+            continue
+        omega = (vecs / vecs[0]).T  # row i: ω_i on classes
+        # each ω must be a common eigenvector: A_r ω = ω_r ω
+        resid = np.einsum("rst,it->irs", a, omega) - omega[:, :, None] * omega[:, None, :]
+        if np.max(np.abs(resid)) < _TOL * max(1.0, np.max(np.abs(omega)) ** 2):
+            break
+    else:
+        raise RuntimeError(f"character table of {G.name}: the class matrices did not split "
+                           "into common eigenvectors after 20 random combinations")
+    deg2 = n / np.sum(np.abs(omega) ** 2 / sizes, axis=1)
+    degrees = np.round(np.sqrt(deg2)).astype(np.int64)
+    if np.max(np.abs(np.sqrt(deg2) - degrees)) > 1e-6:
+        raise RuntimeError(f"character table of {G.name}: non-integral degrees {np.sqrt(deg2)}")
+    values = omega * degrees[:, None] / sizes[None, :]
+    values = _clean(values)
+    # Frobenius–Schur indicators ν = (1/n) Σ χ(g²)
+    sq_class = G.class_of[G.mul[np.arange(n), np.arange(n)]]
+    nu = values[:, sq_class].sum(axis=1) / n
+    indicators = np.round(nu.real).astype(np.int64)
+    if np.max(np.abs(nu - indicators)) > 1e-6 or not set(indicators.tolist()) <= {-1, 0, 1}:
+        raise RuntimeError(f"character table of {G.name}: bad Frobenius–Schur indicators {nu}")
+    order = sorted(range(k), key=lambda i: _sort_key(values[i], degrees[i], indicators[i]))
+    values, degrees, indicators = values[order], degrees[order], indicators[order]
+    conj = np.array([int(np.argmin(np.abs(values - v.conj()).sum(axis=1))) for v in values])
+    names = _names(degrees)
+    table = CharacterTable(G, values, sizes, degrees, indicators, tuple(names), conj)
+    for arr in (values, sizes, degrees, indicators, conj):
+        arr.setflags(write=False)
+    from .checks import check_character_table
+
+    check_character_table(table, raise_on_failure=True)
+    return table
+
+
+def _clean(values: np.ndarray) -> np.ndarray:
+    """Snap values within 1e-10 of a Gaussian integer (and tiny imaginary parts) exactly."""
+    re, im = values.real.copy(), values.imag.copy()
+    for part in (re, im):
+        r = np.round(part)
+        close = np.abs(part - r) < 1e-10
+        part[close] = r[close]
+    return re + 1j * im
+
+
+def _sort_key(v: np.ndarray, d: int, nu: int):
+    kind = {1: 0, 0: 1, -1: 2}[int(nu)]
+    trivial = 0 if np.allclose(v, 1) else 1
+    vals = tuple((-round(float(x.real), 6), -round(float(x.imag), 6)) for x in v)
+    return (int(d), trivial, kind, vals)
+
+
+def _names(degrees: np.ndarray) -> list[str]:
+    counts: dict[int, int] = {}
+    out = []
+    for d in degrees.tolist():
+        i = counts.get(d, 0)
+        counts[d] = i + 1
+        out.append(f"{d}{_letters(i)}")
+    return out
+
+
+def _letters(i: int) -> str:
+    s = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = chr(ord("a") + r) + s
+    return s

@@ -1,0 +1,106 @@
+"""Public verification helpers: every representation the package returns passes them.
+
+Each returns a dict of residuals (max-abs errors) and, with ``raise_on_failure``, raises
+:class:`RepresentationError` when one exceeds ``tol``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from wordtensor import Group
+
+__all__ = [
+    "RepresentationError",
+    "homomorphism_residual",
+    "unitarity_residual",
+    "check_character_table",
+    "verify_representations",
+]
+
+
+class RepresentationError(RuntimeError):
+    """A representation or table failed a mathematical check (a bug: please report)."""
+
+
+def homomorphism_residual(G: Group, matrices: np.ndarray, *, exhaustive: bool = False) -> float:
+    """max |ρ(a)ρ(s) − ρ(as)| over all a and the generators s of ``G.generators``, together with
+    |ρ(e) − I|: by induction on word length this proves ρ(a)ρ(b) = ρ(ab) for all a, b (up to
+    rounding). With ``exhaustive=True`` every pair (a, b) is checked (n² products)."""
+    n, d = matrices.shape[0], matrices.shape[1]
+    worst = float(np.max(np.abs(matrices[0] - np.eye(d))))
+    right = np.arange(n) if exhaustive else G.generators
+    for b in right:
+        prod = matrices @ matrices[b]
+        worst = max(worst, float(np.max(np.abs(prod - matrices[G.mul[:, b]]))))
+    return worst
+
+
+def unitarity_residual(matrices: np.ndarray) -> float:
+    """max_g |ρ(g)* ρ(g) − I|."""
+    d = matrices.shape[1]
+    gram = np.einsum("gji,gjk->gik", matrices.conj(), matrices)
+    return float(np.max(np.abs(gram - np.eye(d))))
+
+
+def _report(res: dict, tol: float, raise_on_failure: bool, what: str) -> dict:
+    bad = {k: v for k, v in res.items() if isinstance(v, float) and v > tol}
+    if bad and raise_on_failure:
+        raise RepresentationError(f"{what}: checks failed {bad} (tolerance {tol})")
+    return res
+
+
+def check_character_table(table, *, tol: float = 1e-8, raise_on_failure: bool = False) -> dict:
+    """Row and column orthogonality of a character table, Σ d² = |G|, integral degrees."""
+    G = table.group
+    V, h = table.values, table.class_sizes
+    n = G.order
+    rows = (V * h) @ V.conj().T / n
+    cols = V.conj().T @ V * h[:, None] / n
+    res = {
+        "row_orthogonality": float(np.max(np.abs(rows - np.eye(len(h))))),
+        "column_orthogonality": float(np.max(np.abs(cols - np.eye(len(h))))),
+        "sum_of_squared_degrees": float(abs(np.sum(table.degrees**2) - n)),
+        "num_irreps_minus_classes": float(abs(len(table.degrees) - len(h))),
+    }
+    return _report(res, tol, raise_on_failure, f"character table of {G.name}")
+
+
+def verify_representations(G: Group, *, tol: float = 1e-9, raise_on_failure: bool = False
+                           ) -> dict:
+    """Residuals of every irrep and bsc of G: homomorphism, unitarity/orthogonality, characters
+    (trace vs table), Σ d² = |G|, and the bsc projectors (idempotent, symmetric, complete,
+    mutually orthogonal, of the right rank)."""
+    from .irreps import bscs, irreps
+
+    irr = irreps(G)
+    bl = bscs(G)
+    res = {"sum_of_squared_degrees": float(abs(sum(r.dim**2 for r in irr) - G.order))}
+    hom = uni = trace = 0.0
+    for r in irr:
+        hom = max(hom, homomorphism_residual(G, r.matrices))
+        uni = max(uni, unitarity_residual(r.matrices))
+        tr = np.trace(r.matrices, axis1=1, axis2=2)
+        trace = max(trace, float(np.max(np.abs(tr - r.character[G.class_of]))))
+    res.update(irrep_homomorphism=hom, irrep_unitarity=uni, irrep_character=trace)
+    hom = uni = trace = real = 0.0
+    for b in bl:
+        hom = max(hom, homomorphism_residual(G, b.matrices))
+        uni = max(uni, unitarity_residual(b.matrices))
+        tr = np.trace(b.matrices, axis1=1, axis2=2)
+        trace = max(trace, float(np.max(np.abs(tr - b.character[G.class_of]))))
+        real = max(real, float(np.max(np.abs(np.imag(b.matrices))))) if np.iscomplexobj(
+            b.matrices) else real
+    res.update(bsc_homomorphism=hom, bsc_orthogonality=uni, bsc_character=trace, bsc_real=real)
+    total = np.zeros((G.order, G.order))
+    idem = sym = rank = 0.0
+    for b in bl:
+        P = b.projector
+        idem = max(idem, float(np.max(np.abs(P @ P - P))))
+        sym = max(sym, float(np.max(np.abs(P - P.T))))
+        rank = max(rank, abs(float(np.trace(P)) - b.space_dim))
+        total += P
+    res.update(projector_idempotence=idem, projector_symmetry=sym, projector_rank=rank,
+               projector_completeness=float(np.max(np.abs(total - np.eye(G.order)))))
+    return _report(res, tol * max(1, G.order) ** 0.5, raise_on_failure,
+                   f"representations of {G.name}")

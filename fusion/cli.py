@@ -1,0 +1,111 @@
+"""Sub-commands of the ``fusion`` package: ``irreps`` and ``characters``."""
+
+from __future__ import annotations
+
+from wordtensor import Group
+from wordtensor.cli import emit
+from wordtensor.commands import add_json
+
+from .characters import character_table
+from .checks import verify_representations
+from .irreps import bscs, irreps
+
+__all__ = ["register"]
+
+
+def register(sub) -> None:
+    p = sub.add_parser("irreps", help="complex irreps and bscs (real irreps) of a group")
+    p.add_argument("spec", help="group spec, e.g. S3, Q8, SL(2,3)")
+    add_json(p)
+    p.set_defaults(func=cmd_irreps)
+
+    p = sub.add_parser("characters", help="the character table of a group")
+    p.add_argument("spec", help="group spec")
+    p.add_argument("--digits", type=int, default=3, help="decimals for irrational values")
+    add_json(p)
+    p.set_defaults(func=cmd_characters)
+
+
+def cmd_irreps(args) -> int:
+    G = Group.from_spec(args.spec)
+    irr, bl = irreps(G), bscs(G)
+    data = {
+        "group": G.name,
+        "order": G.order,
+        "irreps": [{"index": r.index, "name": r.name, "dim": r.dim, "indicator": r.indicator,
+                    "kind": r.kind} for r in irr],
+        "bscs": [{"index": b.index, "name": b.name, "kind": b.kind, "dim": b.dim,
+                  "irrep_dim": b.irrep_dim, "space_dim": b.space_dim,
+                  "irreps": [irr[i].name for i in b.irreps]} for b in bl],
+        "checks": verify_representations(G),
+    }
+
+    def text(d):
+        lines = [f"{d['group']} (order {d['order']}): {len(d['irreps'])} complex irreps, "
+                 f"{len(d['bscs'])} bscs", "", "complex irreps",
+                 f"  {'#':>3}  {'name':<8} {'dim':>4}  {'FS':>3}  kind"]
+        lines += [f"  {r['index']:>3}  {r['name']:<8} {r['dim']:>4}  {r['indicator']:>3}  {r['kind']}"
+                  for r in d["irreps"]]
+        lines += ["", "bscs (real irreducible representations)",
+                  f"  {'#':>3}  {'name':<10} {'kind':<13} {'D':>4}  {'dim R_phi':>9}  from"]
+        lines += [f"  {b['index']:>3}  {b['name']:<10} {b['kind']:<13} {b['dim']:>4}  "
+                  f"{b['space_dim']:>9}  {', '.join(b['irreps'])}" for b in d["bscs"]]
+        worst = max(d["checks"].values())
+        lines += ["", f"checks: largest residual {worst:.1e} (homomorphism, orthogonality, "
+                  "characters, projectors)"]
+        return "\n".join(lines)
+
+    emit(args, data, text)
+    return 0
+
+
+def _fmt(z: complex, digits: int) -> str:
+    re, im = round(z.real, digits), round(z.imag, digits)
+    re = 0.0 if re == 0 else re
+    im = 0.0 if im == 0 else im
+
+    def num(x):
+        return str(int(x)) if float(x).is_integer() else f"{x:.{digits}f}"
+
+    if im == 0:
+        return num(re)
+    if re == 0:
+        return f"{num(im)}i"
+    return f"{num(re)}{'+' if im > 0 else '-'}{num(abs(im))}i"
+
+
+def cmd_characters(args) -> int:
+    G = Group.from_spec(args.spec)
+    ct = character_table(G)
+    reps = [int(c[0]) for c in G.conjugacy_classes]
+    data = {
+        "group": G.name,
+        "order": G.order,
+        "classes": [{"size": int(h), "element_order": int(G.element_orders[r]),
+                     "representative": G.labels[r]} for h, r in zip(ct.class_sizes, reps)],
+        "characters": [{"name": nm, "degree": int(d), "indicator": int(nu),
+                        "values": [[float(v.real), float(v.imag)] for v in row]}
+                       for nm, d, nu, row in zip(ct.names, ct.degrees, ct.indicators, ct.values)],
+    }
+
+    def text(d):
+        cells = [[_fmt(complex(*v), args.digits) for v in ch["values"]] for ch in d["characters"]]
+        width = max([len(c) for row in cells for c in row] + [4]) + 1
+        head = ["class", "size", "order"]
+        cols = [[f"C{i}" for i in range(len(reps))],
+                [str(c["size"]) for c in d["classes"]],
+                [str(c["element_order"]) for c in d["classes"]]]
+        lines = [f"character table of {d['group']} (order {d['order']})", ""]
+        for h, col in zip(head, cols):
+            lines.append(f"{h:<10}{'':>4}" + "".join(f"{x:>{width}}" for x in col))
+        lines.append("-" * (14 + width * len(reps)))
+        for ch, row in zip(d["characters"], cells):
+            fs = {1: "+", 0: "o", -1: "-"}[ch["indicator"]]
+            lines.append(f"{ch['name']:<10}{fs:>4}" + "".join(f"{x:>{width}}" for x in row))
+        lines.append("")
+        lines.append("FS indicator: + real, o complex, - quaternionic. Class representatives:")
+        lines += [f"  C{i}: {c['representative']}" for i, c in enumerate(d["classes"])]
+        return "\n".join(lines)
+
+    emit(args, data, text)
+    return 0

@@ -1,0 +1,89 @@
+"""Fusion rules: tensor-product multiplicities of complex irreps and of bscs, and the
+decomposition of characters (e.g. ζ^{⊗n}) into them."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from wordtensor import Group
+
+from .characters import character_table
+from .irreps import bscs
+
+__all__ = ["fusion_rules", "bsc_fusion_rules", "decompose_character", "decompose_real_character",
+           "bsc_tensor_power"]
+
+
+def _int(x: np.ndarray, what: str) -> np.ndarray:
+    r = np.round(x.real)
+    if np.max(np.abs(x - r), initial=0) > 1e-6:
+        raise ValueError(f"{what}: non-integral multiplicities (max deviation "
+                         f"{np.max(np.abs(x - r)):.2e})")
+    return r.astype(np.int64)
+
+
+def _triple(G: Group, chars: np.ndarray) -> np.ndarray:
+    ct = character_table(G)
+    h = ct.class_sizes
+    return np.einsum("ir,jr,kr,r->ijk", chars, chars, chars.conj(), h) / G.order
+
+
+def fusion_rules(G: Group) -> np.ndarray:
+    """N[i, j, k] = ⟨χ_i χ_j, χ_k⟩ for the complex irreps in the order of ``irreps(G)``.
+
+    >>> from wordtensor import Group
+    >>> int(fusion_rules(Group.from_spec("S3"))[2, 2].sum())   # 2 ⊗ 2 = 1 + 1' + 2
+    3
+    """
+    key = "fusion.fusion_rules"
+    if key not in G.cache:
+        G.cache[key] = _int(_triple(G, character_table(G).values), "fusion rules")
+    return G.cache[key]
+
+
+def bsc_fusion_rules(G: Group) -> np.ndarray:
+    """N[φ, ψ, ζ] = ⟨χ_φ χ_ψ, χ_ζ⟩ with DESIGN.md's bsc characters χ_φ (χ for ν = ±1,
+    χ + χ̄ for ν = 0), in the order of ``bscs(G)``."""
+    key = "fusion.bsc_fusion_rules"
+    if key not in G.cache:
+        chars = np.array([b.fusion_character for b in bscs(G)])
+        G.cache[key] = _int(_triple(G, chars), "bsc fusion rules")
+    return G.cache[key]
+
+
+def decompose_character(G: Group, chi: np.ndarray) -> np.ndarray:
+    """Multiplicities of each complex irrep in a character (values on classes, or on all n
+    elements)."""
+    ct = character_table(G)
+    chi = np.asarray(chi, dtype=complex)
+    if chi.shape == (G.order,):
+        chi = chi[[c[0] for c in G.conjugacy_classes]]
+    return ct.decompose(chi)
+
+
+def decompose_real_character(G: Group, chi: np.ndarray) -> np.ndarray:
+    """Multiplicities of each bsc (real irreducible representation) in the character of a real
+    representation: m_φ = ⟨ψ, χ⟩ / ⟨tr R_φ, χ⟩ for χ ∈ φ (the divisor is 2 for quaternionic
+    type). Raises if the character is not that of a real representation."""
+    m = decompose_character(G, chi)
+    out = []
+    for b in bscs(G):
+        i = b.irreps[0]
+        div = 2 if b.kind == "quaternionic" else 1
+        if m[i] % div or any(m[j] != m[i] for j in b.irreps):
+            raise ValueError("not the character of a real representation "
+                             f"(irrep multiplicities {m.tolist()})")
+        out.append(m[i] // div)
+    return np.array(out, dtype=np.int64)
+
+
+def bsc_tensor_power(G: Group, zeta: int, power: int) -> np.ndarray:
+    """⟨χ_ζ^power, χ_φ⟩ for every bsc φ (DESIGN.md's "φ ⊂ ζ^{⊗n}" means this is > 0); the
+    zeroth power is the trivial character."""
+    if power < 0:
+        raise ValueError(f"power must be >= 0, got {power}")
+    bl = bscs(G)
+    ct = character_table(G)
+    chi = bl[zeta].fusion_character ** power
+    chars = np.array([b.fusion_character for b in bl])
+    return _int((chars.conj() * ct.class_sizes) @ chi / G.order, "tensor power")
