@@ -24,6 +24,7 @@ def register(sub) -> None:
     p.add_argument("--digits", type=int, default=3, help="decimals for irrational values")
     add_json(p)
     p.set_defaults(func=cmd_characters)
+    register_rank_commands(sub)
 
 
 def cmd_irreps(args) -> int:
@@ -105,6 +106,95 @@ def cmd_characters(args) -> int:
         lines.append("")
         lines.append("FS indicator: + real, o complex, - quaternionic. Class representatives:")
         lines += [f"  C{i}: {c['representative']}" for i, c in enumerate(d["classes"])]
+        return "\n".join(lines)
+
+    emit(args, data, text)
+    return 0
+
+
+def register_rank_commands(sub) -> None:
+    p = sub.add_parser("fusion", help="triplet decomposition of a word tensor and its fusion cover")
+    p.add_argument("spec", help="group spec")
+    p.add_argument("word", help="two-variable word, e.g. xy, xyX, '[x,y]'")
+    p.add_argument("--tol", type=float, default=1e-9, help="max-abs threshold for the support")
+    add_json(p)
+    p.set_defaults(func=cmd_fusion)
+
+    p = sub.add_parser("rank", help="lower and certified upper bounds on the rank of a word tensor")
+    p.add_argument("spec", help="group spec")
+    p.add_argument("word", help="two-variable word")
+    p.add_argument("--save", metavar="FILE.npz", help="write the upper bound's factors here")
+    p.add_argument("--no-cover", action="store_true", help="skip the box cover")
+    add_json(p)
+    p.set_defaults(func=cmd_rank)
+
+
+def cmd_fusion(args) -> int:
+    from .decompose import check_support_in_cover, decompose, fusion_cover
+
+    G = Group.from_spec(args.spec)
+    dec = decompose(G, args.word, tol=args.tol)
+    cov = fusion_cover(G, dec.word)
+    check_support_in_cover(dec, cov)
+    bl = bscs(G)
+    data = {
+        "group": G.name, "order": G.order, "word": str(dec.word), "method": dec.method,
+        "bscs": [{"index": b.index, "name": b.name, "kind": b.kind, "dim": b.dim,
+                  "space_dim": b.space_dim} for b in bl],
+        "occurrences": list(cov.occurrences),
+        "support": [list(t) for t in dec.support],
+        "norms": [float(dec.norms[t]) for t in dec.support],
+        "cover": [list(t) for t in cov.triplets],
+        "support_size": len(dec.support), "cover_size": len(cov),
+        "total_norm2": float(dec.norms.sum()), "tolerance": dec.tol,
+    }
+
+    def text(d):
+        names = [b["name"] for b in d["bscs"]]
+        lines = [f"word {d['word']} on {d['group']} (order {d['order']}); occurrences "
+                 f"{d['occurrences']}; {len(names)} bscs: " + ", ".join(
+                     f"{i}={b['name']} ({b['kind']}, D={b['dim']})" for i, b in enumerate(d["bscs"])),
+                 f"support {d['support_size']} triplets inside a fusion cover of {d['cover_size']}"
+                 f"; squared norms add up to {d['total_norm2']:.6g} (n^2 = {d['order'] ** 2})", "",
+                 f"  {'triplet':<28} {'norm^2':>12}  share"]
+        for t, nv in zip(d["support"], d["norms"]):
+            lab = "(" + ", ".join(names[i] for i in t) + ")"
+            lines.append(f"  {lab:<28} {nv:>12.6g}  {nv / d['total_norm2']:6.1%}")
+        empty = [t for t in d["cover"] if t not in d["support"]]
+        if empty:
+            lines += ["", "in the cover but zero: " + ", ".join(
+                "(" + ",".join(names[i] for i in t) + ")" for t in empty)]
+        return "\n".join(lines)
+
+    emit(args, data, text)
+    return 0
+
+
+def cmd_rank(args) -> int:
+    from .ranks import rank_bounds
+
+    rep = rank_bounds(args.spec, args.word, cover=not args.no_cover)
+    if args.save:
+        rep.save(args.save)
+    data = rep.to_json()
+    if args.save:
+        data["saved"] = args.save
+
+    def text(d):
+        lines = [f"rank of {d['word']} on {d['group']}: {d['lower']} <= R <= {d['upper']}"
+                 + ("  (exact)" if d["exact"] else ""),
+                 f"  lower bound  {d['lower']}  by {d['lower_method']}",
+                 f"  upper bound  {d['upper']}  by {d['upper_method']}, max-abs error "
+                 f"{d['max_abs_error']:.1e} ({d['verified_in']})",
+                 "  candidates   " + ", ".join(f"{m}: {r}" for m, r in d["candidates"].items())]
+        if d.get("blocks"):
+            lines.append("  blocks       " + " + ".join(
+                f"{b['bsc']}:{b['method']}({b['rank']})" for b in d["blocks"]))
+        if d.get("box_cover"):
+            bc = d["box_cover"]
+            lines.append(f"  box cover    {len(bc['boxes'])} boxes, bound {bc['bound']} ({bc['solver']})")
+        if d.get("saved"):
+            lines.append(f"  factors written to {d['saved']}")
         return "\n".join(lines)
 
     emit(args, data, text)
