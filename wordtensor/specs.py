@@ -86,7 +86,7 @@ def _factor(text: str, spec: str, max_order: int) -> Group:
     G = _base(base, spec, max_order)
     if G.order == 1:
         power = 1  # any power of the trivial group is trivial
-    elif power * math.log2(G.order) > math.log2(max(max_order, 1)) + 1:
+    elif power * math.log2(G.order) > math.log2(max(max_order, 1)) + 1 or G.order**power > max_order:
         raise GroupTooLargeError(
             f"{text} has {G.order}^{power} elements, more than the limit {max_order}; "
             "pass a larger max_order if its Cayley table will fit in memory")
