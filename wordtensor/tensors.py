@@ -92,7 +92,7 @@ class WordTensor:
     @property
     def coords(self) -> np.ndarray:
         """Coordinates of the non-zeros, shape (nnz, k+1): inputs then output."""
-        ins = np.unravel_index(np.arange(self.nnz), (self.n,) * self.arity)
+        ins = np.unravel_index(np.arange(self.nnz), (self.n,) * self.arity) if self.arity else ()
         return np.stack([*ins, self.image], axis=1).astype(np.int64)
 
     @property
@@ -119,7 +119,8 @@ class WordTensor:
         c = self.coords
         rows = c[:, mode]
         rest = np.delete(c, mode, axis=1)
-        cols = np.ravel_multi_index(tuple(rest.T), (self.n,) * self.arity)
+        cols = (np.ravel_multi_index(tuple(rest.T), (self.n,) * self.arity) if self.arity
+                else np.zeros(len(rows), dtype=np.int64))  # a constant word: one column
         return sp.csr_matrix((self.values, (rows, cols)), shape=(self.n, self.n**self.arity))
 
     def to_torch(self, *, device="cpu", dtype=None, sparse: bool = False,
@@ -131,7 +132,8 @@ class WordTensor:
         idx = torch.as_tensor(self.coords.T, device=device)
         if sparse:
             vals = torch.ones(self.nnz, dtype=dtype, device=device)
-            return torch.sparse_coo_tensor(idx, vals, self.shape, device=device).coalesce()
+            return torch.sparse_coo_tensor(idx, vals, self.shape, device=device,
+                                           check_invariants=False).coalesce()
         itemsize = torch.empty((), dtype=dtype).element_size()
         _check_bytes(math.prod(self.shape) * itemsize, max_bytes,
                      f"the dense word tensor {self.word} on {self.group.name} {self.shape}")
