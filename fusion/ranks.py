@@ -114,7 +114,8 @@ def cp_error(cp: CPTensor, T: WordTensor, *, max_work: float = 2e10) -> tuple[fl
     chunk = max(1, int(2e7 // max(1, n * n)))
     for a0 in range(0, n, chunk):
         a1 = min(n, a0 + chunk)
-        rec = np.einsum("r,ar,br,cr->abc", w, A[a0:a1], B, C)
+        kr = (A[a0:a1, None, :] * w) * B[None, :, :]  # (chunk, n, R)
+        rec = (kr.reshape(-1, R) @ C.T).reshape(a1 - a0, n, n)
         dense = np.zeros_like(rec)
         aa, bb = np.meshgrid(np.arange(a1 - a0), np.arange(n), indexing="ij")
         dense[aa, bb, img[a0:a1]] = 1
@@ -182,42 +183,52 @@ def _basis(G: Group):
     return fourier_basis(G)
 
 
+def _distinct_rows(M: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Distinct non-zero rows of a 0/1 matrix: [(indicator of the rows, the row), ...]."""
+    keep = np.flatnonzero(M.any(axis=1))
+    if not len(keep):
+        return []
+    packed = np.ascontiguousarray(np.packbits(M[keep], axis=1))
+    keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
+    _, first, inv = np.unique(keys, return_index=True, return_inverse=True)
+    out = []
+    for k, f in enumerate(first):
+        ind = np.zeros(M.shape[0])
+        ind[keep[inv.ravel() == k]] = 1
+        out.append((ind, M[keep[f]].astype(float)))
+    return out
+
+
 def slice_decomposition(T: WordTensor) -> tuple[CPTensor, int]:
-    """Exact 0/1 factors from slices: along the mode m that gives the fewest terms, each slice
-    is a 0/1 matrix written as Σ over its distinct non-zero rows (row-indicator ⊗ row)."""
+    """Exact 0/1 factors from slices: δ = Σ_s (slice s) along the mode m that needs the fewest
+    terms; a 0/1 slice matrix with r distinct non-zero rows is the sum of r terms
+    (indicator of those rows) ⊗ (the row), so rank(δ) ≤ Σ_s r_s."""
     if T.ndim != 3:
         raise WordTensorError("slice decompositions are implemented for two-variable words")
     n = T.n
     img = T.image.reshape(n, n)
-    best = None
-    for mode in range(3):
-        terms = []
-        for s in range(n):
-            if mode == 0:
-                M = np.zeros((n, n))
-                M[np.arange(n), img[s]] = 1  # [b, c]
-            elif mode == 1:
-                M = np.zeros((n, n))
-                M[np.arange(n), img[:, s]] = 1  # [a, c]
-            else:
-                M = (img == s).astype(float)  # [a, b]
-            if not M.any():
-                continue
-            pats, inv = np.unique(M, axis=0, return_inverse=True)
-            for k, pat in enumerate(pats):
-                if pat.any():
-                    terms.append((s, (inv.ravel() == k).astype(float), pat))
-        if best is None or len(terms) < len(best[1]):
-            best = (mode, terms)
-    mode, terms = best
-    R = len(terms)
-    E = np.zeros((n, R))
-    X = np.zeros((n, R))
-    Y = np.zeros((n, R))
-    for r, (s, rowind, pat) in enumerate(terms):
-        E[s, r] = 1
-        X[:, r] = rowind
-        Y[:, r] = pat
+    # modes 0 and 1: every row of a slice has a single 1, so distinct rows = distinct outputs
+    counts = [sum(len(np.unique(img[a])) for a in range(n)),
+              sum(len(np.unique(img[:, b])) for b in range(n)), None]
+    slices2 = [_distinct_rows(img == c) for c in range(n)]
+    counts[2] = sum(len(t) for t in slices2)
+    mode = int(np.argmin(counts))
+    R = counts[mode]
+    E, X, Y = np.zeros((n, R)), np.zeros((n, R)), np.zeros((n, R))
+    r = 0
+    for s in range(n):
+        if mode == 2:
+            terms = slices2[s]
+        else:
+            vals = img[s] if mode == 0 else img[:, s]
+            terms = []
+            for c in np.unique(vals):
+                row = np.zeros(n)
+                row[c] = 1
+                terms.append(((vals == c).astype(float), row))
+        for ind, row in terms:
+            E[s, r], X[:, r], Y[:, r] = 1, ind, row
+            r += 1
     factors = [E, X, Y] if mode == 0 else [X, E, Y] if mode == 1 else [X, Y, E]
     return CPTensor((np.ones(R), factors)), mode
 
@@ -262,13 +273,14 @@ def _box_tensor(dec: TripletDecomposition, sets) -> np.ndarray:
     return out
 
 
-def _tucker_bound(X: np.ndarray, tol: float = 1e-9) -> tuple[int, CPTensor, str]:
+def _tucker_bound(X: np.ndarray, tol: float = 1e-12) -> tuple[int, CPTensor, str]:
     """rank(X) ≤ min(r1 r2, r1 r3, r2 r3) via a Tucker decomposition with explicit CP factors."""
     Us, rs = [], []
     for m in range(3):
         M = tl.unfold(X, m)
-        Uu, S, _ = np.linalg.svd(M, full_matrices=False)
-        r = int(np.sum(S > tol * max(1.0, S[0] if len(S) else 1.0)))
+        ev, Uu = np.linalg.eigh(M @ M.T)  # squared singular values, ascending
+        ev, Uu = ev[::-1], Uu[:, ::-1]
+        r = int(np.sum(ev > tol * max(1.0, ev[0] if len(ev) else 1.0)))  # σ² ratio
         Us.append(Uu[:, :r])
         rs.append(r)
     if min(rs) == 0:
