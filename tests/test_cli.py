@@ -1,0 +1,116 @@
+"""The ``wordtensor`` command line: JSON output of ``info`` and ``tensor``, and bad input that
+prints one line on stderr and exits with code 2, without a traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from wordtensor.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_info_json(capsys):
+    code, out, err = run(capsys, "info", "S3", "--json")
+    assert code == 0 and err == ""
+    d = json.loads(out)
+    assert {"order", "num_classes", "exponent", "abelian"} <= set(d)
+    assert (d["order"], d["num_classes"], d["exponent"], d["abelian"]) == (6, 3, 6, False)
+    assert sorted(d["class_sizes"]) == [1, 2, 3]
+    assert d["center_order"] == 1 and d["derived_subgroup_order"] == 3
+    assert "labels" not in d
+
+
+def test_info_json_labels(capsys):
+    code, out, _ = run(capsys, "info", "perm:(1,2,3),(1,2)", "--json", "--labels")
+    assert code == 0
+    d = json.loads(out)
+    assert len(d["labels"]) == 6 and d["labels"][0] == "()"
+    assert set(d["labels"]) == {"()", "(1,2)", "(1,3)", "(2,3)", "(1,2,3)", "(1,3,2)"}
+
+
+def test_info_text(capsys):
+    code, out, err = run(capsys, "info", "Q8")
+    assert code == 0 and err == ""
+    assert "order            8" in out and "abelian          no" in out
+
+
+def test_tensor_json(capsys):
+    code, out, err = run(capsys, "tensor", "S3", "xy", "--json")
+    assert code == 0 and err == ""
+    d = json.loads(out)
+    assert {"shape", "nnz", "image_size", "fibre_min", "fibre_max", "fibre_mean",
+            "fibre_size_counts"} <= set(d)
+    assert d["shape"] == [6, 6, 6] and d["nnz"] == 36 and d["image_size"] == 6
+    assert d["fibre_min"] == d["fibre_max"] == 6
+
+
+def test_tensor_commutator_json(capsys):
+    code, out, _ = run(capsys, "tensor", "S3", "[x,y]", "--json")
+    d = json.loads(out)
+    assert code == 0 and d["image_size"] == 3 and d["identity_fibre"] == 18  # A3; 6 * #classes
+
+
+def test_tensor_text(capsys):
+    code, out, _ = run(capsys, "tensor", "Z3xS3", "x^2 y")
+    assert code == 0 and "18 x 18 x 18" in out
+
+
+@pytest.mark.parametrize("argv", [
+    ["info", "X9"],  # names no group
+    ["info", "GL(2,6)"],  # no field of order 6
+    ["info", "S9"],  # too large
+    ["info", "perm:(1,2"],  # broken permutation
+    ["info", "perm:(1,2)(2,3)"],  # cycles not disjoint
+    ["tensor", "S3", "x^"],  # malformed word
+    ["tensor", "S3", "(xy"],
+    ["tensor", "S3", "x$y"],
+    ["tensor", "S3", "(" * 500 + "x" + ")" * 500],
+    ["tensor", "X3", "xy"],
+    ["tensor", "S6", "vwxyz"],  # value table would not fit
+    ["info"],  # missing argument
+    ["tensor", "S3"],
+    ["frobnicate"],  # unknown command
+    ["info", "S3", "--bogus"],
+])
+def test_bad_input_one_line_exit_2(capsys, argv):
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert "Traceback" not in err and "Traceback" not in out
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("wordtensor") and "error" in lines[0]
+
+
+def _console_script() -> str:
+    """The installed ``wordtensor`` script of this interpreter's environment."""
+    here = Path(sys.executable).parent
+    found = shutil.which("wordtensor", path=os.pathsep.join([str(here), os.environ.get("PATH", "")]))
+    if found is None:
+        pytest.fail("the wordtensor console script is not installed (pip install -e .)")
+    return found
+
+
+def test_console_script_info():
+    res = subprocess.run([_console_script(), "info", "S3"], capture_output=True, text=True,
+                         timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert "order            6" in res.stdout and "classes          3" in res.stdout
+
+
+def test_console_script_bad_input():
+    res = subprocess.run([_console_script(), "tensor", "S3", "x^^2"], capture_output=True,
+                         text=True, timeout=120)
+    assert res.returncode == 2 and res.stdout == ""
+    assert len(res.stderr.splitlines()) == 1 and "Traceback" not in res.stderr
+    assert "column 3" in res.stderr
