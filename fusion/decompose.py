@@ -110,6 +110,9 @@ def decompose(group: Group | str, word: Word | str, *, tol: float = 1e-9,
     T = word if isinstance(word, WordTensor) else word_tensor(G, word)
     if method not in ("auto", "algebra", "dense"):
         raise ValueError(f"method must be 'auto', 'algebra' or 'dense', got {method!r}")
+    if not (isinstance(tol, (int, float, np.floating)) and np.isfinite(tol) and tol >= 0):
+        # a negative tolerance would put exact zeros in the support (and "leave" the cover)
+        raise WordTensorError(f"the support tolerance must be a finite number >= 0, got {tol!r}")
     key = ("fusion.decompose", str(T.word), T.word.variables, tol, method)
     if key in G.cache:
         return G.cache[key]
