@@ -414,10 +414,16 @@ class RankReport:
         }
 
     def save(self, path) -> None:
-        """Write the factors (weights, A, B, C) and the bounds to an .npz file."""
+        """Write the factors (weights, A, B, C) and the bounds to an .npz file at exactly
+        ``path`` (no ``.npz`` is appended); an unwritable path raises :class:`WordTensorError`."""
         w, (A, B, C) = self.cp
-        np.savez_compressed(path, weights=w, A=A, B=B, C=C, lower=self.lower, upper=self.upper,
-                            group=self.group, word=self.word, upper_method=self.upper_method)
+        try:
+            with open(path, "wb") as fh:
+                np.savez_compressed(fh, weights=w, A=A, B=B, C=C, lower=self.lower,
+                                    upper=self.upper, group=self.group, word=self.word,
+                                    upper_method=self.upper_method)
+        except OSError as exc:
+            raise WordTensorError(f"cannot write the factors to {path}: {exc.strerror or exc}") from exc
 
 
 def rank_bounds(group: Group | str, word: Word | str, *, cover: bool = True) -> RankReport:
