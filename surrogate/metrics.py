@@ -1,0 +1,221 @@
+"""Dynamics metrics of a batch of CP surrogates, as small functions plus an :class:`Analyzer`
+that holds what they share (the Fourier basis, the bsc of every basis row, δ's triplet blocks).
+
+Notation: F is the real orthonormal group Fourier basis (rows grouped by bsc φ, F_φ the rows of
+φ). For a component r with factors (u¹_r, …, u^k_r, w_r):
+
+* box mass of u_r in φ: ‖F_φ u_r‖² / ‖u_r‖² (sums to 1 over φ);
+* strength: ‖u¹_r‖ ⋯ ‖w_r‖, the Frobenius norm of the rank-one term; active if ≥ ``active_tol``;
+* dominant triplet: the bsc of largest mass in each factor; purity: the smallest of those
+  masses; an active component with purity < ``purity_tol`` is *mixed*;
+* cross-bsc overlap: the largest |cos| between factor vectors of two active components whose
+  dominant bscs differ in that factor (0 when representation spaces are kept orthogonal);
+* triplet residual: ‖(T̃ − δ̃)_{φψζ}‖ with T̃ = T ×₁ F ×₂ F ×₃ F (the block of the Fourier
+  transformed error tensor), for every bsc triplet (every (k+1)-tuple for longer words).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import torch
+
+from fusion import bscs, fourier_basis
+from wordtensor import WordTensor
+
+from .model import data_loss, products
+
+__all__ = ["Analyzer", "box_masses", "component_strength", "dominant_triplets",
+           "cross_bsc_overlap", "triplet_residuals", "accuracy", "fourier_segments",
+           "active_per_triplet", "MAX_DENSE_ELEMENTS"]
+
+#: Instances are analysed in chunks of at most this many dense tensor entries.
+MAX_DENSE_ELEMENTS = 1 << 24
+
+
+def fourier_segments(tensor: WordTensor) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(F, S, names): the n×n Fourier basis, the n×t 0/1 matrix S[row, φ] = 1 iff basis row
+    belongs to bsc φ, and the bsc names."""
+    G = tensor.group
+    FB = fourier_basis(G)
+    S = np.zeros((G.order, len(FB.slices)))
+    for phi, sl in enumerate(FB.slices):
+        S[sl, phi] = 1.0
+    return np.array(FB.matrix, dtype=np.float64), S, [b.name for b in bscs(G)]
+
+
+def _mode_apply(X: torch.Tensor, M: torch.Tensor, axes) -> torch.Tensor:
+    """X with every axis in ``axes`` multiplied by M: X[..., a, ...] ↦ Σ_a X[..., a, ...] M[a, :]."""
+    for ax in axes:
+        X = (X.movedim(ax, -1) @ M).movedim(-1, ax)
+    return X
+
+
+def accuracy(f: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Fraction of the tuples in ``mask`` (B, N) with argmax f̂(s) = c(s) (NaN for none)."""
+    hits = ((f.argmax(-1) == target) & mask).sum(1).to(torch.float64)
+    return hits / mask.sum(1).to(torch.float64)
+
+
+def box_masses(theta: torch.Tensor, F: torch.Tensor, S: torch.Tensor) -> torch.Tensor:
+    """(B, k+1, t, M): mass of each component's factor vectors in each bsc; zero for zero
+    vectors (padded components)."""
+    Xt = F @ theta  # (B, k+1, n, M)
+    sq = Xt * Xt
+    tot = sq.sum(2, keepdim=True)
+    per = torch.einsum("bina,nt->bita", sq, S)
+    return torch.where(tot > 0, per / torch.where(tot > 0, tot, 1), torch.zeros_like(per))
+
+
+def component_strength(theta: torch.Tensor) -> torch.Tensor:
+    """(B, M): ‖u¹_r‖ ⋯ ‖w_r‖."""
+    return theta.norm(dim=2).prod(dim=1)
+
+
+def dominant_triplets(mass: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(dominant (B, M, k+1) bsc indices, purity (B, M)) from box masses (B, k+1, t, M)."""
+    top, idx = mass.max(dim=2)  # (B, k+1, M)
+    return idx.transpose(1, 2), top.min(dim=1).values
+
+
+def cross_bsc_overlap(theta: torch.Tensor, dominant: torch.Tensor, active: torch.Tensor
+                      ) -> torch.Tensor:
+    """(B,): max |cos(x_r, x_s)| over factors x and active pairs r, s whose dominant bsc in
+    that factor differ; NaN where no such pair exists."""
+    B, K, n, M = theta.shape
+    X = theta / theta.norm(dim=2, keepdim=True).clamp_min(torch.finfo(theta.dtype).tiny)
+    C = (X.transpose(2, 3) @ X).abs()  # (B, K, M, M)
+    d = dominant.transpose(1, 2)  # (B, K, M)
+    pair = (d[..., :, None] != d[..., None, :]) & active[:, None, :, None] & active[:, None, None, :]
+    vals = torch.where(pair, C, torch.full_like(C, -1.0)).amax(dim=(1, 2, 3))
+    return torch.where(vals < 0, torch.full_like(vals, float("nan")), vals)
+
+
+def triplet_residuals(T_err: torch.Tensor, F: torch.Tensor, S: torch.Tensor) -> torch.Tensor:
+    """Per-triplet norms of the Fourier-transformed tensors T_err (B, n, …, n): (B, t, …, t)."""
+    axes = range(1, T_err.dim())
+    sq = _mode_apply(T_err, F.T, axes) ** 2
+    return _mode_apply(sq, S, axes).clamp_min(0).sqrt()
+
+
+def active_per_triplet(dominant: np.ndarray, purity: np.ndarray, active: np.ndarray,
+                       purity_tol: float) -> tuple[dict[tuple[int, ...], int], int]:
+    """({triplet: number of active pure components}, number of active mixed components) for one
+    instance (arrays of shape (M, k+1), (M,), (M,))."""
+    counts: dict[tuple[int, ...], int] = {}
+    mixed = 0
+    for r in np.flatnonzero(active):
+        if purity[r] < purity_tol:
+            mixed += 1
+        else:
+            key = tuple(int(x) for x in dominant[r])
+            counts[key] = counts.get(key, 0) + 1
+    return dict(sorted(counts.items())), mixed
+
+
+class Analyzer:
+    """Metrics of a batch of surrogates of one word tensor, on ``device`` in float64.
+
+    >>> from wordtensor import word_tensor
+    >>> from surrogate.model import init_factors
+    >>> A = Analyzer(word_tensor("S3", "xy"))
+    >>> A.support_names
+    ['1a,1a,1a', '1b,1b,1b', '2a,2a,2a']
+    >>> m = A.evaluate(init_factors(6, 2, [0], [9], [0.3]), np.ones((1, 36), bool))
+    >>> m["box_mass"].shape, m["triplet_residual"].shape
+    ((1, 3, 3, 9), (1, 3, 3, 3))
+    """
+
+    def __init__(self, tensor: WordTensor, *, device="cpu", active_tol: float = 1e-2,
+                 purity_tol: float = 0.9):
+        self.tensor = tensor
+        self.n, self.arity = tensor.n, tensor.arity
+        self.N = tensor.nnz
+        self.device = torch.device(device)
+        self.active_tol, self.purity_tol = float(active_tol), float(purity_tol)
+        F, S, names = fourier_segments(tensor)
+        kw = dict(dtype=torch.float64, device=self.device)
+        self.F = torch.as_tensor(F.copy(), **kw)
+        self.S = torch.as_tensor(S, **kw)
+        self.bsc_names = names
+        self.t = len(names)
+        self.target = torch.as_tensor(np.array(tensor.image), dtype=torch.long, device=self.device)
+        self.onehot = torch.nn.functional.one_hot(self.target, self.n).to(torch.float64)
+        self.dense_ok = self.N * self.n <= MAX_DENSE_ELEMENTS * 8
+        #: ‖δ̃_{φψζ}‖ for every triplet, and the triplets with a non-zero block.
+        if self.dense_ok:
+            d = self.onehot.reshape((1,) + (self.n,) * (self.arity + 1))
+            self.delta_blocks = triplet_residuals(d, self.F, self.S)[0].cpu().numpy()
+            tol = 1e-9 * math.sqrt(self.N)
+            self.support = [tuple(int(x) for x in ix) for ix in np.argwhere(self.delta_blocks > tol)]
+        else:
+            self.delta_blocks, self.support = None, []
+        self.support_names = [self.triplet_name(s) for s in self.support]
+
+    def triplet_name(self, triplet) -> str:
+        return ",".join(self.bsc_names[i] for i in triplet)
+
+    @property
+    def all_triplets(self) -> list[tuple[int, ...]]:
+        return list(itertools.product(range(self.t), repeat=self.arity + 1))
+
+    def _weights(self, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        m = mask.to(torch.float64)
+        cnt = m.sum(1, keepdim=True)
+        return m / cnt.clamp_min(1), cnt[:, 0]
+
+    def evaluate(self, theta: torch.Tensor, train_mask, loss: str = "mse",
+                 width_mask: torch.Tensor | None = None) -> dict[str, np.ndarray]:
+        """All metrics of the batch ``theta`` (B, k+1, n, M) with training masks (B, N).
+
+        Returns numpy arrays with a leading instance axis: ``train_loss``, ``test_loss``,
+        ``train_acc``, ``test_acc`` (NaN without held-out tuples), ``residual`` (‖T − δ‖_F),
+        ``max_err`` (max |T − δ|), ``triplet_residual`` (B, t, …, t), ``box_mass``
+        (B, k+1, t, M), ``strength``, ``purity``, ``active`` (B, M), ``dominant`` (B, M, k+1),
+        ``cross_overlap`` (B,).
+        """
+        theta = theta.detach().to(device=self.device, dtype=torch.float64)
+        train_mask = torch.as_tensor(train_mask, device=self.device).bool()
+        B, K, n, M = theta.shape
+        per = max(1, MAX_DENSE_ELEMENTS // (self.N * n))
+        out: dict[str, list] = {}
+        for lo in range(0, B, per):
+            part = self._evaluate(theta[lo:lo + per], train_mask[lo:lo + per], loss,
+                                  None if width_mask is None else width_mask[lo:lo + per])
+            for key, v in part.items():
+                out.setdefault(key, []).append(v)
+        return {key: np.concatenate(v) for key, v in out.items()}
+
+    def _evaluate(self, theta, train_mask, loss, width_mask):
+        k = self.arity
+        B, _, n, M = theta.shape
+        P = products(theta, k)
+        f = torch.bmm(P, theta[:, k].transpose(1, 2))
+        wtr, ntr = self._weights(train_mask)
+        wte, nte = self._weights(~train_mask)
+        r = {}
+        r["train_loss"] = data_loss(f, self.onehot, wtr, loss)
+        r["test_loss"] = data_loss(f, self.onehot, wte, loss)
+        r["train_acc"] = accuracy(f, self.target, train_mask)
+        r["test_acc"] = accuracy(f, self.target, ~train_mask)
+        nan = torch.full_like(r["test_loss"], float("nan"))
+        for key in ("test_loss", "test_acc"):
+            r[key] = torch.where(nte > 0, r[key], nan)
+        err = f - self.onehot
+        r["residual"] = err.flatten(1).norm(dim=1)
+        r["max_err"] = err.flatten(1).abs().amax(dim=1)
+        if self.dense_ok:
+            r["triplet_residual"] = triplet_residuals(
+                err.reshape((B,) + (n,) * (k + 1)), self.F, self.S)
+        mass = box_masses(theta, self.F, self.S)
+        strength = component_strength(theta)
+        if width_mask is not None:
+            strength = strength * width_mask.to(strength.dtype)
+        dominant, purity = dominant_triplets(mass)
+        active = strength >= self.active_tol
+        r["box_mass"], r["strength"], r["dominant"] = mass, strength, dominant
+        r["purity"], r["active"] = purity, active
+        r["cross_overlap"] = cross_bsc_overlap(theta, dominant, active)
+        return {key: v.cpu().numpy() for key, v in r.items()}
