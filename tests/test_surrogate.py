@@ -294,9 +294,10 @@ def test_rank_bounds_of_group_algebras():
     b = rank_bounds(word_tensor("S3", "xy"))
     assert (b.lower, b.upper) == (9, 9)
     assert rank_bounds(word_tensor("S3", "xy"), (3, None)).lower == 3
-    # a word that is not xy gets the flattening bound only
-    b = rank_bounds(word_tensor("S3", "xyX"))
-    assert b.upper is None and b.lower >= 1
+    # a three-variable word (outside fusion.ranks) gets the flattening bound only: Z3 xyz has
+    # rank-3 flattenings (each unfolding is n × n^k with n distinct rows)
+    b = rank_bounds(word_tensor("Z3", "xyz"))
+    assert (b.lower, b.upper, b.source) == (3, None, "flattening")
 
 
 # ----------------------------------------------------------------------- longer words, GPU
