@@ -155,7 +155,8 @@ def cmd_fusion(args) -> int:
                  f"{d['occurrences']}; {len(names)} bscs: " + ", ".join(
                      f"{i}={b['name']} ({b['kind']}, D={b['dim']})" for i, b in enumerate(d["bscs"])),
                  f"support {d['support_size']} triplets inside a fusion cover of {d['cover_size']}"
-                 f"; squared norms add up to {d['total_norm2']:.6g} (n^2 = {d['order'] ** 2})", "",
+                 f"; squared norms add up to {d['total_norm2']:.6g} (n^{len(d['occurrences'])} = "
+                 f"{d['order'] ** len(d['occurrences'])})", "",
                  f"  {'triplet':<28} {'norm^2':>12}  share"]
         for t, nv in zip(d["support"], d["norms"]):
             lab = "(" + ", ".join(names[i] for i in t) + ")"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Callable
 from importlib.metadata import entry_points
@@ -30,9 +31,20 @@ class _Parser(argparse.ArgumentParser):
 def emit(args: argparse.Namespace, data: dict, text: Callable[[dict], str]) -> None:
     """Print ``data`` as JSON when ``--json`` was given, else ``text(data)``."""
     if getattr(args, "json", False):
-        print(json.dumps(data, indent=2, default=_json_default))
+        print(json.dumps(_finite(data), indent=2, default=_json_default, allow_nan=False))
     else:
         print(text(data))
+
+
+def _finite(o):
+    """Replace NaN and infinities by None so that the output is strict JSON."""
+    if isinstance(o, float):
+        return o if math.isfinite(o) else None
+    if isinstance(o, dict):
+        return {k: _finite(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_finite(v) for v in o]
+    return o
 
 
 def _json_default(o):
@@ -41,7 +53,7 @@ def _json_default(o):
     if isinstance(o, np.integer):
         return int(o)
     if isinstance(o, np.floating):
-        return float(o)
+        return _finite(float(o))
     if isinstance(o, np.ndarray):
         return o.tolist()
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
