@@ -86,10 +86,10 @@ def plot_curves(run, path, instances=None) -> Path:
             else:
                 for j, b in enumerate(inst):
                     ax.plot(x, vals[:, j], ls, color=colours[j],
-                            label=f"{key.split('_')[0]}: {_label(res, b)}" if j < 6 else None)
+                            label=_label(res, b) if ls == "-" else None)
         ax.set_xscale("log")
         ax.set_xlabel("step")
-        ax.set_ylabel(ylab)
+        ax.set_ylabel(ylab + " (solid: train, dashed: test)")
     axl.set_yscale("log")
     axa.set_ylim(-0.02, 1.02)
     gs = [grok[b]["test"] for b in inst]
@@ -98,8 +98,10 @@ def plot_curves(run, path, instances=None) -> Path:
             for ax in (axl, axa):
                 ax.axvline(max(g, 0.8), color="k" if many else colours[j], ls=":", lw=1)
     done = [g for g in gs if g is not None]
-    title = (f"{res.config.spec} {res.config.word}: test acc ≥ 99% in {len(done)}/{len(gs)} "
-             "instances" + (f", median step {int(np.median(done))}" if done else ""))
+    final = np.nan_to_num(_series(res, "test_acc")[1][-1, inst], nan=-1)
+    title = (f"{res.config.spec} {res.config.word}: test acc reaches 99% in {len(done)}/{len(gs)}"
+             + (f" (median step {int(np.median(done))}, dotted)" if done else "")
+             + f", ends ≥ 99% in {int((final >= 0.99).sum())}/{len(gs)}")
     fig.suptitle(title)
     axa.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
@@ -171,7 +173,7 @@ def plot_box_masses(run, path, instance: int = 0) -> Path:
     ax.set_title(f"{_label(res, instance)}, step {res.steps[-1]}: {summ}"
                  + (f", {mixed} mixed" if mixed else ""), fontsize=8)
     ax.set_ylabel("component (triplet) strength")
-    fig.colorbar(im, ax=ax, label="mass in bsc")
+    fig.colorbar(im, ax=ax, label="mass in bsc", shrink=max(0.25, min(1.0, 12 / max(len(order), 1))))
     fig.tight_layout()
     return _save(fig, path)
 
