@@ -98,8 +98,11 @@ def plot_curves(run, path, instances=None) -> Path:
             for ax in (axl, axa):
                 ax.axvline(max(g, 0.8), color="k" if many else colours[j], ls=":", lw=1)
     done = [g for g in gs if g is not None]
-    final = np.nan_to_num(_series(res, "test_acc")[1][-1, inst], nan=-1)
-    title = (f"{res.config.spec} {res.config.word}: test acc reaches 99% in {len(done)}/{len(gs)}"
+    last = _series(res, "test_acc")[1][-1, inst]
+    final = np.nan_to_num(last, nan=-1)
+    title = (f"{res.config.spec} {res.config.word}: trained on all input tuples (no test set)"
+             if np.isnan(last).all() else
+             f"{res.config.spec} {res.config.word}: test acc reaches 99% in {len(done)}/{len(gs)}"
              + (f" (median step {int(np.median(done))}, dotted)" if done else "")
              + f", ends ≥ 99% in {int((final >= 0.99).sum())}/{len(gs)}")
     fig.suptitle(title)
