@@ -125,6 +125,10 @@ def register_rank_commands(sub) -> None:
     p.add_argument("word", help="two-variable word")
     p.add_argument("--save", metavar="FILE.npz", help="write the upper bound's factors here")
     p.add_argument("--no-cover", action="store_true", help="skip the box cover")
+    p.add_argument("--search", action="store_true",
+                   help="improve the upper bound by numerical CP search (wordtensor.cp_search)")
+    p.add_argument("--search-seconds", type=float, default=60.0,
+                   help="time budget of --search (default 60)")
     add_json(p)
     p.set_defaults(func=cmd_rank)
 
@@ -174,7 +178,8 @@ def cmd_fusion(args) -> int:
 def cmd_rank(args) -> int:
     from .ranks import rank_bounds
 
-    rep = rank_bounds(args.spec, args.word, cover=not args.no_cover)
+    rep = rank_bounds(args.spec, args.word, cover=not args.no_cover, search=args.search,
+                      search_seconds=args.search_seconds)
     if args.save:
         rep.save(args.save)
     data = rep.to_json()
@@ -194,6 +199,10 @@ def cmd_rank(args) -> int:
         if d.get("box_cover"):
             bc = d["box_cover"]
             lines.append(f"  box cover    {len(bc['boxes'])} boxes, bound {bc['bound']} ({bc['solver']})")
+        if d.get("search"):
+            lines.append("  search       " + ", ".join(
+                f"{r['target'].split(' ')[0]} r={r['rank']}:{'ok' if r['success'] else 'no'}"
+                for r in d["search"]))
         if d.get("saved"):
             lines.append(f"  factors written to {d['saved']}")
         return "\n".join(lines)

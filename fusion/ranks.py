@@ -467,7 +467,59 @@ class RankReport:
             raise WordTensorError(f"cannot write the factors to {path}: {exc.strerror or exc}") from exc
 
 
-def rank_bounds(group: Group | str, word: Word | str, *, cover: bool = True) -> RankReport:
+def _bisect_search(target, lower: int, upper: int, budget: float, restarts: int, seed: int,
+                   records: list, what: str):
+    """Bisection over ranks in [lower, upper) with ``wordtensor.cp_search``: a rank where some
+    restart reaches a verified exact fit becomes the new upper bound (a failure proves nothing,
+    it only steers the bisection). Returns (rank, CPTensor) of the best success or None."""
+    from wordtensor.cp import cp_search
+
+    t0 = time.perf_counter()
+    lo, hi, best = lower, upper, None
+    while lo < hi:
+        left = budget - (time.perf_counter() - t0)
+        if left <= 0:
+            break
+        mid = (lo + hi) // 2
+        res = cp_search(target, mid, restarts=restarts, random_state=seed, time_limit=left)
+        records.append({"target": what, "rank": mid, "success": bool(res.success),
+                        "error": float(res.error), "seconds": float(res.seconds)})
+        if res.success:
+            hi, best = mid, (mid, res.cp)
+        else:
+            lo = mid + 1
+    return best
+
+
+def _search_improve(T: WordTensor, dec, lower: int, upper: int, bc, known: dict | None,
+                    budget: float, restarts: int, seed: int, records: list):
+    """Numerical search on the whole tensor (group basis) and on each box of the cover
+    (Fourier coordinates); returns (whole-tensor result, improved box cover or None)."""
+    t0 = time.perf_counter()
+    whole = _bisect_search(T, lower, upper, budget / 2, restarts, seed, records, "tensor")
+    new_cover = None
+    if bc is not None and bc.boxes:
+        known = dict(known or {})
+        improved = False
+        per_box = (budget - (time.perf_counter() - t0)) / max(1, len(bc.boxes))
+        for b in bc.boxes:
+            if b.bound <= 1 or per_box <= 0:
+                continue
+            X = _box_tensor(dec, b.sets)
+            found = _bisect_search(X, 1, b.bound, per_box, restarts, seed, records,
+                                   "box " + "x".join(str(list(s)) for s in b.sets))
+            if found is not None:
+                b.bound, b.factors, b.method = found[0], found[1], "cp_search"
+                improved = True
+        if improved:
+            new_cover = BoxCover(bc.boxes, int(sum(b.bound for b in bc.boxes)),
+                                 bc.solver + "+search")
+    return whole, new_cover
+
+
+def rank_bounds(group: Group | str, word: Word | str, *, cover: bool = True,
+                search: bool = False, search_seconds: float = 60.0, search_restarts: int = 16,
+                random_state: int = 0) -> RankReport:
     """Lower and certified upper bounds of the rank of a two-variable word tensor.
 
     >>> r = rank_bounds("S3", "xy")
@@ -511,6 +563,18 @@ def rank_bounds(group: Group | str, word: Word | str, *, cover: bool = True) -> 
         dec = decompose(G, T.word)
         bc = box_cover(dec, known=known)
         candidates.append((bc.bound, "box cover", box_cover_cp(dec, bc)))
+    if search:
+        best_now = min(c[0] for c in candidates)
+        records: list = []
+        dec = decompose(G, T.word) if cover else None
+        whole, new_cover = _search_improve(T, dec, lower, best_now, bc, known, search_seconds,
+                                           search_restarts, random_state, records)
+        details["search"] = records
+        if whole is not None:
+            candidates.append((whole[0], "cp_search", whole[1]))
+        if new_cover is not None:
+            bc = new_cover
+            candidates.append((bc.bound, "box cover + cp_search", box_cover_cp(dec, bc)))
     upper, upper_method, cp = min(candidates, key=lambda c: c[0])
     err, where = cp_error(cp, T)
     if err > 1e-8 * (1 if where == "group basis" else max(1.0, T.n)):

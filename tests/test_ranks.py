@@ -325,3 +325,15 @@ def test_relabelled_multiplication_words_share_the_xy_rank(spec, w, same):
     r, rxy = rank_bounds(G, w, cover=False), rank_bounds(G, "xy", cover=False)
     assert (r.lower, r.upper) == (rxy.lower, rxy.upper)
     assert r.max_abs_error < 1e-9
+
+
+def test_search_improves_the_upper_bound_with_a_verified_certificate():
+    # S3 xyx: slices and box covers give 18; the CP engine finds rank <= 9 within seconds
+    G = group("S3")
+    base = rank_bounds(G, "xyx")
+    r = rank_bounds(G, "xyx", search=True, search_seconds=20)
+    assert r.upper < base.upper and r.upper <= 9
+    assert r.lower <= r.upper
+    dense = word_tensor(G, "xyx").dense()
+    assert np.max(np.abs(tl.cp_to_tensor(r.cp) - dense)) < 1e-8
+    assert any(rec["success"] for rec in r.details["search"])
