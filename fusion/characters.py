@@ -84,7 +84,7 @@ def character_table(G: Group, *, seed: int = 0) -> CharacterTable:
     >>> from wordtensor import Group
     >>> ct = character_table(Group.from_spec("S3"))
     >>> ct.degrees.tolist(), ct.indicators.tolist()
-    [[1, 1, 2], [1, 1, 1]]
+    ([1, 1, 2], [1, 1, 1])
     """
     key = ("fusion.character_table", seed)
     if key not in G.cache:

@@ -1,4 +1,4 @@
-"""The runnable examples in wordtensor's docstrings."""
+"""The runnable examples in the docstrings of wordtensor, fusion and surrogate."""
 
 from __future__ import annotations
 
@@ -9,9 +9,13 @@ from pathlib import Path
 
 import pytest
 
+import fusion
+import surrogate
 import wordtensor
 
-MODULES = ["wordtensor"] + [f"wordtensor.{m.name}" for m in pkgutil.iter_modules(wordtensor.__path__)]
+MODULES = [pkg.__name__ for pkg in (wordtensor, fusion, surrogate)] + [
+    f"{pkg.__name__}.{m.name}" for pkg in (wordtensor, fusion, surrogate)
+    for m in pkgutil.iter_modules(pkg.__path__)]
 
 
 @pytest.mark.parametrize("name", MODULES)
