@@ -32,3 +32,8 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+# Numerical CP engine (torch and tensorly load on first call).
+from .cp import cp_rank, cp_search, exactify  # noqa: E402
+
+__all__ += ["cp_search", "cp_rank", "exactify"]

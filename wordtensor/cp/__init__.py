@@ -1,0 +1,328 @@
+"""Numerical CP (canonical polyadic) decompositions of word tensors, and their exact certificates.
+
+The question "what is the smallest rank at which this tensor decomposes exactly?" is answered by
+many random restarts of a local solver, run side by side as one batched tensor program:
+
+* :func:`cp_search` -- restarts at one rank; methods ``"lm"`` (Levenberg-Marquardt, damped
+  Gauss-Newton on all factors at once, the standard tool of matrix-multiplication rank
+  searches), ``"als"`` (regularised alternating least squares with extrapolation) and ``"adam"``
+  (a gradient method), each with a regularisation that decays to exactly zero and a final
+  polish.  Success is declared only when the relative Frobenius error, recomputed independently
+  in float64 from the returned factors against the input, is below ``tol``.
+* :func:`cp_rank` -- scans ranks downwards, reporting success rates, best errors and
+  border-rank symptoms (diverging or cancelling components).
+* :func:`exactify` -- rounds a numerical decomposition to small rationals (after gauge moves
+  that sparsify it) and verifies it exactly.
+
+Inputs: a dense numpy array or torch tensor (order >= 3), a :class:`~wordtensor.WordTensor`
+(its sparse structure is used: MTTKRPs cost ``O(nnz * R)``), or a ``(coords, values, shape)``
+triple.  Heavy imports (torch, tensorly) happen on first call.
+
+>>> from wordtensor import word_tensor
+>>> res = cp_search(word_tensor("Z3", "xy"), 4, restarts=4, random_state=0)  # R + C: 1 + 3
+>>> res.success, res.error < 1e-10
+(True, True)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from ..errors import WordTensorError
+from ._results import Attempt, CPRankResult, CPSearchResult, RankRecord, Symptoms
+
+__all__ = [
+    "cp_search",
+    "cp_rank",
+    "exactify",
+    "verify_exact",
+    "mttkrp",
+    "relative_error",
+    "border_symptoms",
+    "flattening_bound",
+    "METHODS",
+    "CPSearchResult",
+    "CPRankResult",
+    "RankRecord",
+    "Attempt",
+    "Symptoms",
+    "Certificate",
+]
+
+#: The solvers :func:`cp_search` offers.
+METHODS = ("lm", "als", "adam")
+
+
+def __getattr__(name: str):
+    if name == "Certificate":
+        from ._exact import Certificate
+
+        return Certificate
+    raise AttributeError(name)
+
+
+def _pos_int(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise WordTensorError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _seed(random_state: object) -> int:
+    if random_state is None:
+        return int(np.random.default_rng().integers(2**31))
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(2**31))
+    if isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
+        return int(random_state)
+    raise WordTensorError(f"random_state must be an int, a numpy Generator or None, "
+                          f"got {random_state!r}")
+
+
+def cp_search(tensor: object, rank: int, *, restarts: int = 20, random_state: object = 0,
+              tol: float = 1e-10, method: str = "lm", device: object = "cpu",
+              dtype: object = "float64", batch_size: int | None = None,
+              max_iter: int | None = None, stop_on_success: bool = True,
+              time_limit: float | None = None, init: Sequence | None = None,
+              progress: bool = False, callback: Callable | None = None,
+              solver_options: dict | None = None, kicks: int = 4,
+              threads: int | None = None) -> CPSearchResult:
+    """Search for a CP decomposition of ``tensor`` with ``rank`` terms by batched restarts.
+
+    Parameters
+    ----------
+    tensor : dense array (numpy/torch, order >= 3), :class:`~wordtensor.WordTensor`, or
+        ``(coords, values, shape)``.
+    rank : number of rank-one terms.
+    restarts : number of random starts (attempt ``i`` uses seed ``random_state + i``).
+    tol : success threshold on the relative Frobenius error, verified in float64.
+    method : ``"lm"`` (default; Levenberg-Marquardt, for ``rank * sum(shape)`` up to about
+        10000), ``"als"`` or ``"adam"`` (any size; polished by LM or plain ALS at the end).
+    device, dtype : where and in which precision the solver runs (``"cpu"``, ``"cuda"``;
+        float64 is needed to reach ``tol = 1e-10``).
+    batch_size : restarts run side by side (default 8 for LM, 32 otherwise); finished ones are
+        replaced by the next restarts.
+    max_iter : iteration budget per restart (default per method).
+    stop_on_success : stop at the first verified success (default) or run every restart (to
+        measure success rates).
+    time_limit : seconds after which running restarts are ended (their best is kept).
+    init : decompositions (CPTensors) to use as the first starting points instead of random.
+    progress : show a tqdm progress bar over restarts.
+    callback : called with each finished :class:`Attempt`; returning True stops the search.
+    solver_options : keyword arguments of the solver (e.g. ``{"lam0": 1e-3, "decay": 0.7}``).
+    kicks : how many times a stagnating restart gets its weakest component replaced by the
+        best rank-one fit of the residual before it is given up (escapes the local minima where
+        components are shared out wrongly among the blocks of a direct sum).
+    threads : torch CPU threads during the search (default: 1 for small problems, where
+        more threads only add overhead; the previous setting is restored afterwards).
+
+    Returns
+    -------
+    CPSearchResult
+        ``.cp`` (tensorly ``CPTensor``), ``.error``, ``.success``, ``.attempts``, ``.seconds``, ...
+
+    >>> from fusion.algorithms import matmul_tensor
+    >>> res = cp_search(matmul_tensor(2, 2, 2), 7, restarts=8, random_state=0)
+    >>> res.success, res.cp.factors[0].shape
+    (True, (4, 7))
+    """
+    import torch
+
+    from ._problem import as_problem
+    from ._search import run
+    from ._threads import cpu_threads
+
+    rank = _pos_int("rank", rank)
+    restarts = _pos_int("restarts", restarts)
+    if not (isinstance(tol, (int, float)) and 0 < tol < 1):
+        raise WordTensorError(f"tol must be in (0, 1), got {tol!r}")
+    if method not in METHODS:
+        raise WordTensorError(f"unknown method {method!r}: choose one of {', '.join(METHODS)}")
+    if isinstance(dtype, str):
+        dtype = getattr(torch, dtype, None)
+    problem = as_problem(tensor, device=device, dtype=dtype)
+    P = rank * sum(problem.shape)
+    work = (P**3 / 3 if method == "lm" else 0) + problem.nnz * rank * problem.ndim
+    with torch.no_grad(), cpu_threads(threads, problem.device, work):
+        return run(problem, tensor, rank, method=method, restarts=restarts,
+                   random_state=_seed(random_state), tol=float(tol), batch_size=batch_size,
+                   max_iter=max_iter, stop_on_success=stop_on_success, time_limit=time_limit,
+                   init=init, progress=progress, callback=callback,
+                   solver_options=solver_options, kicks=kicks)
+
+
+def flattening_bound(tensor: object) -> int:
+    """The largest rank of a flattening (mode-k unfolding): a lower bound on the CP rank.
+
+    >>> from wordtensor import word_tensor
+    >>> flattening_bound(word_tensor("S3", "xy"))
+    6
+    """
+    from ._verify import Target
+
+    t = Target(tensor)
+    best = 0
+    for k in range(len(t.shape)):
+        if t.dense is not None:
+            M = np.moveaxis(t.dense, k, 0).reshape(t.shape[k], -1)
+            G = M @ M.T
+        else:
+            import scipy.sparse as sp
+
+            rest = np.delete(t.coords, k, axis=1)
+            cols = np.ravel_multi_index(tuple(rest.T), tuple(np.delete(t.shape, k)))
+            M = sp.csr_matrix((t.values, (t.coords[:, k], cols)),
+                              shape=(t.shape[k], int(np.prod(np.delete(t.shape, k)))))
+            G = (M @ M.T).toarray()
+        best = max(best, int(np.linalg.matrix_rank(G, hermitian=True)))
+    return best
+
+
+def cp_rank(tensor: object, max_rank: int, min_rank: int | None = None, *, restarts: int = 20,
+            method: str = "lm", random_state: object = 0, tol: float = 1e-10,
+            stop_at_failure: bool = True, progress: bool = False, **search_options
+            ) -> CPRankResult:
+    """Scan ranks from ``max_rank`` down: the smallest rank with an exact decomposition found.
+
+    At each rank every one of ``restarts`` restarts is run (so the success rate is measured),
+    with :func:`cp_search`'s other options. The scan stops below ``min_rank`` (default: the
+    flattening lower bound, below which no decomposition exists) and, if ``stop_at_failure``, at
+    the first rank where no restart succeeds.  Each :class:`RankRecord` carries the success rate,
+    best error and the border-rank :class:`Symptoms` of the best attempt (diverging components,
+    cancellation) -- a failing rank with small error and degenerate symptoms hints at a border
+    rank below the rank.
+
+    >>> from wordtensor import word_tensor
+    >>> res = cp_rank(word_tensor("Z2", "xy"), 3, restarts=4)
+    >>> res.rank, [r.rank for r in res.records], res.lower_bound
+    (2, [3, 2], 2)
+    """
+    max_rank = _pos_int("max_rank", max_rank)
+    lower = flattening_bound(tensor)
+    lo = lower if min_rank is None else _pos_int("min_rank", min_rank)
+    if lo > max_rank:
+        raise WordTensorError(f"min_rank {lo} is above max_rank {max_rank} (the flattening lower "
+                              f"bound is {lower})")
+    seed = _seed(random_state)
+    records, found, found_cp = [], None, None
+    for r in range(max_rank, lo - 1, -1):
+        res = cp_search(tensor, r, restarts=restarts, method=method, random_state=seed, tol=tol,
+                        stop_on_success=False, progress=progress, **search_options)
+        best = min((h.error for h in res.history), default=res.error)
+        records.append(RankRecord(rank=r, success_rate=res.success_rate, successes=res.successes,
+                                  attempts=res.attempts, best_error=best, seconds=res.seconds,
+                                  symptoms=res.symptoms))
+        if res.success:
+            found, found_cp = r, res.cp
+        elif stop_at_failure:
+            break
+    return CPRankResult(records=records, rank=found, cp=found_cp, lower_bound=lower, tol=tol)
+
+
+def exactify(cp: object, tensor: object, *, max_denominator: int = 12, atol: float = 1e-7,
+             time_limit: float = 30.0, seed: int = 0, device: object = "cpu",
+             threads: int | None = None):
+    """Turn a numerical decomposition into an exactly verified rational one, if possible.
+
+    Rescales each component (gauge), rounds to fractions with denominators up to
+    ``max_denominator`` and verifies exactly; if that fails, pins entries one at a time to simple
+    values (0, +-1, +-2, +-1/2) while Levenberg-Marquardt keeps the decomposition exact --
+    moving along its gauge orbit towards a sparse rational point -- and tries again after each
+    pin (``time_limit`` seconds in all; passes after the first randomise the pin order with
+    ``seed``).  Returns a :class:`Certificate` whose ``exact`` says whether the certificate is
+    exact (integer-arithmetic check) or only numerical.
+
+    >>> import numpy as np
+    >>> from fusion.algorithms import strassen, matmul_tensor
+    >>> w, (A, B, C) = strassen()
+    >>> c = exactify((w, [A * 3.0, B / 7.0, C * 7.0 / 3.0]), matmul_tensor(2, 2, 2))
+    >>> c.exact, c.nnz
+    (True, 36)
+    """
+    import torch
+
+    from ._exact import exactify as _exactify
+    from ._threads import cpu_threads
+
+    with torch.no_grad(), cpu_threads(threads, torch.device(device), 0.0):
+        return _exactify(cp, tensor, max_denominator=max_denominator, atol=atol,
+                         time_limit=time_limit, seed=seed, device=device)
+
+
+def verify_exact(fractions: list, tensor: object) -> bool:
+    """Whether rational factors (arrays of Fractions/ints, unit weights) reconstruct ``tensor``
+    exactly (integer arithmetic).
+
+    >>> from fusion.algorithms import strassen, matmul_tensor
+    >>> w, F = strassen()
+    >>> verify_exact([f.astype(int).astype(object) for f in F], matmul_tensor(2, 2, 2))
+    True
+    """
+    from ._exact import verify_exact as _verify_exact
+
+    return _verify_exact(fractions, tensor)
+
+
+def mttkrp(tensor: object, factors: Sequence, mode: int):
+    """The MTTKRP ``M[i, r] = sum_{idx: idx_mode = i} T[idx] prod_{k != mode} F_k[idx_k, r]``
+    (the ``factors[mode]`` entry is ignored), sparse for word tensors and COO input.
+
+    Returns a numpy array, or a torch tensor if the factors are torch tensors.
+
+    >>> import numpy as np
+    >>> from wordtensor import word_tensor
+    >>> F = [np.ones((6, 2))] * 3
+    >>> mttkrp(word_tensor("S3", "xy"), F, 2)[:, 0]    # every product is hit 6 times
+    array([6., 6., 6., 6., 6., 6.])
+    """
+    import torch
+
+    from ._problem import as_problem
+
+    is_torch = isinstance(factors[0], torch.Tensor)
+    problem = as_problem(tensor)
+    if not 0 <= mode < problem.ndim:
+        raise WordTensorError(f"mode must be in 0..{problem.ndim - 1}, got {mode}")
+    if len(factors) != problem.ndim:
+        raise WordTensorError(f"need {problem.ndim} factors, got {len(factors)}")
+    Fs = [torch.as_tensor(np.asarray(f) if not isinstance(f, torch.Tensor) else f.detach().cpu(),
+                          dtype=torch.float64) for f in factors]
+    R = Fs[0].shape[1]
+    for k, f in enumerate(Fs):
+        if f.ndim != 2 or f.shape != (problem.shape[k], R):
+            raise WordTensorError(f"factor {k} has shape {tuple(f.shape)}, expected "
+                                  f"({problem.shape[k]}, {R})")
+    with torch.no_grad():
+        M = problem.mttkrp([f[None] for f in Fs], mode)[0] * problem.norm
+    return M if is_torch else M.numpy()
+
+
+def relative_error(cp: object, tensor: object) -> float:
+    """Relative Frobenius error of a CP decomposition against ``tensor``, in float64,
+    independent of the solvers.
+
+    >>> from fusion.algorithms import strassen, matmul_tensor
+    >>> relative_error(strassen(), matmul_tensor(2, 2, 2))
+    0.0
+    """
+    from ._verify import relative_error as _relative_error
+
+    return _relative_error(cp, tensor)
+
+
+def border_symptoms(cp: object, tensor: object) -> Symptoms:
+    """Border-rank :class:`Symptoms` of ``cp`` against ``tensor`` (component sizes, cancellation,
+    opposite pairs).
+
+    >>> from fusion.algorithms import strassen, matmul_tensor
+    >>> border_symptoms(strassen(), matmul_tensor(2, 2, 2)).degenerate
+    False
+    """
+    from ._verify import Target, symptoms
+
+    return symptoms(cp, Target(tensor).norm)
+
+
+_ = math  # keep the import for type checkers of the doctests

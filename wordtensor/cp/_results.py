@@ -1,0 +1,140 @@
+"""Result records of the CP engine (plain dataclasses; numpy and tensorly only)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Symptoms:
+    """Border-rank symptoms of a CP decomposition ``sum_r x_r`` of ``T``.
+
+    * ``max_component_norm``: ``max_r ||x_r|| / ||T||``. Of order 1 for a healthy exact
+      decomposition; large when components diverge (approaching a border-rank limit).
+    * ``norm_ratio``: ``||sum_r x_r|| / sum_r ||x_r||`` in ``(0, 1]``; near 0 when components
+      cancel each other.
+    * ``min_congruence``: the most negative congruence ``prod_k cos(f_k[:, r], f_k[:, s])``
+      over pairs ``r != s``; near -1 for a pair of almost opposite components (the classic
+      "two-factor degeneracy").
+    * ``norm_growth``: ``max_component_norm`` at the end of the run over its value half-way
+      through (NaN when not tracked): steadily above 1 for diverging components.
+    * ``degenerate``: the verdict -- components are larger than 10 ``||T||``, or cancel to less
+      than a tenth of their total, or a pair has congruence below -0.9 together with norm
+      growth.
+    """
+
+    max_component_norm: float
+    norm_ratio: float
+    min_congruence: float
+    norm_growth: float = math.nan
+
+    @property
+    def degenerate(self) -> bool:
+        growing = not math.isnan(self.norm_growth) and self.norm_growth > 1.5
+        return bool(self.max_component_norm > 10 or self.norm_ratio < 0.1
+                    or (self.min_congruence < -0.9 and growing))
+
+    def as_dict(self) -> dict:
+        return {"max_component_norm": self.max_component_norm, "norm_ratio": self.norm_ratio,
+                "min_congruence": self.min_congruence, "norm_growth": self.norm_growth,
+                "degenerate": self.degenerate}
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One restart: its seed, outcome (``reason``: "converged", "stagnated", "max_iter",
+    "time_limit" or "stopped"), relative error (verified in float64), iterations and wall
+    seconds from its start to its end (restarts run side by side, so these overlap)."""
+
+    index: int
+    seed: int
+    success: bool
+    error: float
+    iterations: int
+    seconds: float
+    reason: str
+
+
+@dataclass
+class CPSearchResult:
+    """Outcome of :func:`~wordtensor.cp.cp_search`.
+
+    ``cp`` is the best decomposition found (a tensorly ``CPTensor`` with float64 numpy factors
+    and unit weights), ``error`` its relative Frobenius error computed independently in float64
+    against the input, ``success`` whether ``error < tol``. ``attempts``/``successes`` count
+    restarts, ``seconds`` is the wall time of the whole search and ``seconds_to_first`` the wall
+    time until the first verified success (``inf`` if none). ``history`` holds one
+    :class:`Attempt` per restart and ``symptoms`` the border-rank symptoms of ``cp``.
+    """
+
+    cp: object
+    error: float
+    success: bool
+    rank: int
+    method: str
+    tol: float
+    attempts: int
+    successes: int
+    seconds: float
+    seconds_to_first: float
+    history: list[Attempt] = field(default_factory=list)
+    symptoms: Symptoms | None = None
+
+    @property
+    def success_rate(self) -> float:
+        return self.successes / self.attempts if self.attempts else 0.0
+
+    def __repr__(self) -> str:
+        return (f"CPSearchResult(rank={self.rank}, method={self.method!r}, success={self.success}, "
+                f"error={self.error:.3g}, successes={self.successes}/{self.attempts}, "
+                f"seconds={self.seconds:.3g})")
+
+
+@dataclass(frozen=True)
+class RankRecord:
+    """Search outcome at one rank (see :func:`~wordtensor.cp.cp_rank`)."""
+
+    rank: int
+    success_rate: float
+    successes: int
+    attempts: int
+    best_error: float
+    seconds: float
+    symptoms: Symptoms | None
+
+    def as_dict(self) -> dict:
+        return {"rank": self.rank, "success_rate": self.success_rate, "successes": self.successes,
+                "attempts": self.attempts, "best_error": self.best_error, "seconds": self.seconds,
+                "symptoms": None if self.symptoms is None else self.symptoms.as_dict()}
+
+
+@dataclass
+class CPRankResult:
+    """Outcome of :func:`~wordtensor.cp.cp_rank`: ``records`` from the highest rank searched
+    down, ``rank`` the smallest rank with an exact (``error < tol``) decomposition found (``None``
+    if none), ``cp`` that decomposition, ``lower_bound`` the flattening lower bound."""
+
+    records: list[RankRecord]
+    rank: int | None
+    cp: object | None
+    lower_bound: int
+    tol: float
+
+    def table(self) -> str:
+        """The records as a text table."""
+        lines = [f"{'rank':>5} {'success':>9} {'best error':>11} {'max|x_r|':>9} "
+                 f"{'cancel':>7} {'degenerate':>10}"]
+        for r in self.records:
+            s = r.symptoms
+            lines.append(
+                f"{r.rank:>5} {r.successes:>4}/{r.attempts:<4} {r.best_error:>11.2e} "
+                + (f"{s.max_component_norm:>9.3g} {s.norm_ratio:>7.3f} {str(s.degenerate):>10}"
+                   if s else f"{'':>9} {'':>7} {'':>10}"))
+        return "\n".join(lines)
+
+
+def as_float(x: object) -> float:
+    return float(np.asarray(x))
