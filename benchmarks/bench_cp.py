@@ -145,6 +145,30 @@ def main(argv: list[str] | None = None) -> int:
 def scaling(quick: bool, threads: int) -> None:
     import numpy as np
     import tensorly as tl
+
+
+    groups = ["S4", "A5", "S5", "PSL(2,7)"] + ([] if quick else ["A6"])
+    R = 64
+    reps = 5
+    print()
+    print(f"## Scaling: seconds per ALS sweep (3 MTTKRPs + solves), rank {R}, median of {reps}")
+    print()
+    print("| group | n | nnz = n^2 | dense n^3 | dense baseline (tensorly MTTKRP) s/iter | "
+          "ours, word table s/iter | speed-up | ours, generic COO s/iter | speed-up |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    tl.set_backend("numpy")
+    rng = np.random.default_rng(0)
+    for spec in groups:
+        n, td, tt, tc = _scaling_row(spec, R, reps, rng)
+        print(f"| {spec} | {n} | {n * n} | {n ** 3} | {td:.3g} | {tt:.3g} | {td / tt:.0f}x | "
+              f"{tc:.3g} | {td / tc:.1f}x |", flush=True)
+    print()
+    print(f"threads: {threads}; dense work per sweep ~ 3 n^3 R, sparse ~ 3 n^2 R.")
+
+
+def _scaling_row(spec: str, R: int, reps: int, rng) -> tuple[int, float, float, float]:
+    """Median seconds per ALS sweep: dense baseline, ours (word table), ours (COO)."""
+    import numpy as np
     import torch
     from tensorly.cp_tensor import CPTensor, unfolding_dot_khatri_rao
 
@@ -152,51 +176,45 @@ def scaling(quick: bool, threads: int) -> None:
     from wordtensor.cp._problem import as_problem
     from wordtensor.cp._solvers import ALS, init_factors
 
-    groups = ["S4", "A5", "S5", "PSL(2,7)"] + ([] if quick else ["A6"])
-    R = 64
-    reps = 3
-    print()
-    print(f"## Scaling: seconds per ALS sweep (3 MTTKRPs + solves), rank {R}, median of {reps}")
-    print()
-    print("| group | n | nnz = n^2 | dense n^3 | dense baseline (tensorly MTTKRP) s/iter | "
-          "ours (sparse MTTKRP) s/iter | speed-up |")
-    print("|---|---|---|---|---|---|---|")
-    tl.set_backend("numpy")
-    rng = np.random.default_rng(0)
-    for spec in groups:
-        T = wt.word_tensor(spec, "xy")
-        n = T.n
-        # dense baseline: one ALS sweep as tensorly's parafac does it
-        dense = T.dense()
-        factors = [rng.standard_normal((n, R)) for _ in range(3)]
-        times = []
+    T = wt.word_tensor(spec, "xy")
+    n = T.n
+    dense = T.dense()
+    dense_factors = [rng.standard_normal((n, R)) for _ in range(3)]
+
+    def dense_sweep() -> None:
+        # one ALS sweep as tensorly's parafac does it (dense MTTKRP, R x R solve)
+        for mode in range(3):
+            pinv = np.ones((R, R))
+            for k, f in enumerate(dense_factors):
+                if k != mode:
+                    pinv *= f.T @ f
+            mttkrp = unfolding_dot_khatri_rao(dense, CPTensor((np.ones(R), dense_factors)), mode)
+            dense_factors[mode] = np.linalg.solve(pinv.T, mttkrp.T).T
+
+    # ours: one sweep of the batched ALS (restart batch of 1) with sparse MTTKRPs, from the
+    # word table (what a WordTensor input uses) and from generic COO coordinates
+    solvers = []
+    for form in (T, (T.coords, np.ones(T.nnz), T.shape)):
+        problem = as_problem(form)
+        solvers.append(ALS(problem, init_factors(problem, R, 1, torch.Generator().manual_seed(0)),
+                           accurate=False))
+
+    def table_sweep() -> None:
+        solvers[0].F = solvers[0]._sweep(solvers[0].F, solvers[0].sched.lam)
+
+    def coo_sweep() -> None:
+        solvers[1].F = solvers[1]._sweep(solvers[1].F, solvers[1].sched.lam)
+
+    # interleaved, so that all three see the same load on a shared machine
+    times: dict[str, list[float]] = {"dense": [], "table": [], "coo": []}
+    with torch.no_grad():
         for _ in range(reps):
-            t0 = time.perf_counter()
-            for mode in range(3):
-                pinv = np.ones((R, R))
-                for k, f in enumerate(factors):
-                    if k != mode:
-                        pinv *= f.T @ f
-                mttkrp = unfolding_dot_khatri_rao(dense, CPTensor((np.ones(R), factors)), mode)
-                factors[mode] = np.linalg.solve(pinv.T, mttkrp.T).T
-            times.append(time.perf_counter() - t0)
-        t_dense = float(np.median(times))
-        del dense
-        # ours: one sweep of the batched ALS (restart batch of 1) with the sparse MTTKRP
-        problem = as_problem(T)
-        solver = ALS(problem, init_factors(problem, R, 1, torch.Generator().manual_seed(0)),
-                     accurate=False)
-        times = []
-        with torch.no_grad():
-            for _ in range(reps):
+            for key, fn in (("dense", dense_sweep), ("table", table_sweep), ("coo", coo_sweep)):
                 t0 = time.perf_counter()
-                solver.F = solver._sweep(solver.F, solver.sched.lam)
-                times.append(time.perf_counter() - t0)
-        t_ours = float(np.median(times))
-        print(f"| {spec} | {n} | {n * n} | {n ** 3} | {t_dense:.3g} | {t_ours:.3g} | "
-              f"{t_dense / t_ours:.0f}x |", flush=True)
-    print()
-    print(f"threads: {threads}; dense work per sweep ~ 3 n^3 R, sparse ~ 3 n^2 R.")
+                fn()
+                times[key].append(time.perf_counter() - t0)
+    td, tt, tc = (float(np.median(times[k])) for k in ("dense", "table", "coo"))
+    return n, td, tt, tc
 
 
 if __name__ == "__main__":

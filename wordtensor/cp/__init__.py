@@ -98,8 +98,8 @@ def cp_search(tensor: object, rank: int, *, restarts: int = 20, random_state: ob
     rank : number of rank-one terms.
     restarts : number of random starts (attempt ``i`` uses seed ``random_state + i``).
     tol : success threshold on the relative Frobenius error, verified in float64.
-    method : ``"lm"`` (default; Levenberg-Marquardt, for ``rank * sum(shape)`` up to about
-        10000), ``"als"`` or ``"adam"`` (any size; polished by LM or plain ALS at the end).
+    method : ``"lm"`` (default; Levenberg-Marquardt, for ``rank * sum(shape)`` up to 4000),
+        ``"als"`` or ``"adam"`` (any size; polished by LM or plain ALS at the end).
     device, dtype : where and in which precision the solver runs (``"cpu"``, ``"cuda"``;
         float64 is needed to reach ``tol = 1e-10``).
     batch_size : restarts run side by side (default 8 for LM, 32 otherwise); finished ones are

@@ -46,6 +46,10 @@ class Problem:
     dense: torch.Tensor | None = None  # normalised dense tensor, if stored densely
     coords: torch.Tensor | None = None  # (nnz, N) int64, if sparse
     values: torch.Tensor | None = None  # (nnz,) normalised values, if sparse
+    #: word tensors: ``table[a_1, ..., a_k]`` = output index, every value ``table_value``
+    #: (coords/values are kept too); MTTKRPs then need no scatter for the input modes
+    table: torch.Tensor | None = None
+    table_value: float = 0.0
     _dense_cache: torch.Tensor | None = None
 
     @property
@@ -70,7 +74,8 @@ class Problem:
             return self
         return Problem(self.shape, self.norm, self.device, dtype,
                        None if self.dense is None else self.dense.to(dtype),
-                       self.coords, None if self.values is None else self.values.to(dtype))
+                       self.coords, None if self.values is None else self.values.to(dtype),
+                       self.table, self.table_value)
 
     # ---------------------------------------------------------------------------------- dense
     def dense_tensor(self) -> torch.Tensor:
@@ -93,6 +98,8 @@ class Problem:
     # --------------------------------------------------------------------------------- mttkrp
     def mttkrp(self, factors: list[torch.Tensor], mode: int) -> torch.Tensor:
         """``(B, I_mode, R)`` MTTKRP of the normalised tensor with batched factors."""
+        if self.table is not None:
+            return _table_mttkrp(self.table, self.table_value, factors, mode, self.shape[mode])
         if self.sparse:
             return _sparse_mttkrp(self.coords, self.values, factors, mode, self.shape[mode])
         return dense_mttkrp(self.dense, factors, mode)
@@ -162,6 +169,51 @@ def batched_mttkrp(X: torch.Tensor, factors: list[torch.Tensor], mode: int) -> t
     return torch.einsum(spec, X, *[F for k, F in enumerate(factors) if k != mode])
 
 
+def _table_mttkrp(table: torch.Tensor, value: float, factors: list[torch.Tensor], mode: int,
+                  rows: int) -> torch.Tensor:
+    """MTTKRP of a word tensor ``T[a, c] = value [c = table[a]]`` (``a`` = all input modes).
+
+    Output mode: the Khatri-Rao product of the input factors scattered by the table.  Input
+    mode ``m``: the output factor gathered through the table (a row gather), times the other
+    input factors, summed over the other inputs.  ``O(n^k R)`` either way, chunked over the
+    first input; elementwise products and sums (memory-bound, no dense ``n^(k+1)`` work).
+    """
+    B, _, R = factors[0].shape
+    k = table.ndim
+    ins, last = factors[:k], factors[k]
+    per_row = max(1, table[0].numel() if k > 1 else 1)
+    chunk = max(1, _CHUNK_ENTRIES // max(1, B * R * per_row))
+
+    def bcast(F: torch.Tensor, j: int) -> torch.Tensor:
+        shape = [B] + [1] * k + [R]
+        shape[1 + j] = F.shape[1]
+        return F.reshape(shape)
+
+    if mode == k:
+        out = last.new_zeros(B, rows, R)
+        for s in range(0, table.shape[0], chunk):
+            sub = table[s:s + chunk]
+            kr = bcast(ins[0][:, s:s + chunk], 0)
+            for j in range(1, k):
+                kr = kr * bcast(ins[j], j)
+            out.index_add_(1, sub.reshape(-1), kr.reshape(B, -1, R))
+        return out * value
+    axes = tuple(1 + j for j in range(k) if j != mode)
+    parts, out = [], None
+    for s in range(0, table.shape[0], chunk):
+        sub = table[s:s + chunk]
+        g = last.index_select(1, sub.reshape(-1)).reshape(B, *sub.shape, R)
+        for j in range(k):
+            if j != mode:
+                g = g * bcast(ins[j][:, s:s + chunk] if j == 0 else ins[j], j)
+        red = g.sum(dim=axes) if axes else g.reshape(B, -1, R)
+        if mode == 0:
+            parts.append(red)
+        else:
+            out = red if out is None else out + red
+    return (torch.cat(parts, dim=1) if mode == 0 else out) * value
+
+
 def _sparse_mttkrp(coords: torch.Tensor, values: torch.Tensor, factors: list[torch.Tensor],
                    mode: int, rows: int) -> torch.Tensor:
     B, _, R = factors[0].shape
@@ -219,7 +271,12 @@ def as_problem(tensor: object, *, device: str | torch.device = "cpu",
         shape = _check_shape(tensor.shape, repr(tensor))
         coords = np.asarray(tensor.coords, dtype=np.int64)
         values = np.ones(coords.shape[0])
-        return _from_coo(coords, values, shape, device, dtype, sparse, repr(tensor))
+        problem = _from_coo(coords, values, shape, device, dtype, sparse, repr(tensor))
+        if problem.sparse:
+            problem.table = torch.as_tensor(np.asarray(tensor.image, dtype=np.int64),
+                                            device=device).reshape(shape[:-1])
+            problem.table_value = 1.0 / problem.norm
+        return problem
     if isinstance(tensor, tuple) and len(tensor) == 3 and not isinstance(tensor[0], (int, float)):
         coords, values, shape = tensor
         try:

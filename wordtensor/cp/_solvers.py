@@ -120,9 +120,10 @@ class LevenbergMarquardt:
                 g.append(batched_mttkrp(res, F, k).reshape(B, -1))
             else:
                 g.append((Fk @ Gk - self.problem.mttkrp(F, k)).reshape(B, -1))
-            eye = torch.eye(Ik, dtype=Fk.dtype, device=Fk.device)
-            H[:, offs[k]:offs[k + 1], offs[k]:offs[k + 1]] = torch.einsum(
-                "ij,brs->birjs", eye, Gk).reshape(B, Ik * R, Ik * R)
+            # diagonal block Gamma_k (x) I: write Gamma_k on the (i, i) sub-blocks in place
+            diag = H[:, offs[k]:offs[k + 1], offs[k]:offs[k + 1]].unflatten(1, (Ik, R))
+            diag = torch.diagonal(diag.unflatten(3, (Ik, R)), dim1=1, dim2=3)  # (B, R, R, Ik)
+            diag.copy_(Gk.unsqueeze(-1).expand_as(diag))
             for l in range(k + 1, len(F)):
                 Il = self.dims[l]
                 Gkl = gram_hadamard(grams, (k, l))
@@ -141,12 +142,13 @@ class LevenbergMarquardt:
         if bool(init.any()):
             diag_max = torch.diagonal(H, dim1=1, dim2=2).amax(1)
             self.mu = torch.where(init, self.tau * diag_max.clamp_min(1e-12), self.mu)
-        A = H + (self.mu + lam)[:, None, None] * self.eye
-        L, info = torch.linalg.cholesky_ex(A)
+        torch.diagonal(H, dim1=1, dim2=2).add_((self.mu + lam)[:, None])  # H is ours: damp it
+        L, info = torch.linalg.cholesky_ex(H)
         ok = info == 0
         if not bool(ok.all()):
             L = torch.where(ok[:, None, None], L, self.eye.expand_as(L))
-        delta = torch.cholesky_solve(-grad.unsqueeze(-1), L).squeeze(-1)
+        y = torch.linalg.solve_triangular(L, -grad.unsqueeze(-1), upper=False)
+        delta = torch.linalg.solve_triangular(L.mT, y, upper=True).squeeze(-1)
         delta = torch.where(ok[:, None], delta, torch.zeros_like(delta))
         new = []
         off = 0
