@@ -307,3 +307,43 @@ def test_bad_tensors():
         exactify(strassen(), matmul_tensor(2, 2, 2) + 1)
     with pytest.raises(ValueError, match="min_rank"):
         cp_rank(matmul_tensor(2, 2, 2), 3, min_rank=5)
+
+
+# ------------------------------------------------------------------ options and border rank
+
+
+def test_border_rank_symptoms_in_rank_scan():
+    # the W tensor has rank 3 and border rank 2: at rank 2 the search gets arbitrarily close
+    # with diverging, cancelling components, and must still not report success
+    a, b = np.eye(2)
+    W = (np.einsum("i,j,k->ijk", a, a, b) + np.einsum("i,j,k->ijk", a, b, a)
+         + np.einsum("i,j,k->ijk", b, a, a))
+    res = cp_rank(W, 3, min_rank=2, restarts=4)
+    assert res.rank == 3
+    low = res.records[-1]
+    assert low.rank == 2 and low.successes == 0
+    assert low.best_error < 1e-2  # close ...
+    assert low.symptoms.degenerate  # ... only through diverging, cancelling components
+    assert low.symptoms.max_component_norm > 5 and low.symptoms.norm_ratio < 0.2
+
+
+def test_float32_search_is_polished_in_float64():
+    T = wt.word_tensor("S3", "xy")
+    res = cp_search(T, 9, restarts=8, random_state=0, dtype="float32")
+    assert res.success and relative_error(res.cp, T) < 1e-10
+
+
+def test_init_callback_and_time_limit():
+    T = matmul_tensor(2, 2, 2)
+    seen = []
+    res = cp_search(T, 7, restarts=3, init=[strassen()], callback=seen.append,
+                    stop_on_success=False, random_state=0)
+    assert res.history[0].index == 0 and res.history[0].success  # started at Strassen
+    assert res.history[0].iterations <= 5
+    assert len(seen) == 3 and all(s.index in (0, 1, 2) for s in seen)
+    # a callback returning True stops the search
+    res = cp_search(T, 7, restarts=6, callback=lambda a: True, stop_on_success=False)
+    assert res.attempts == 1
+    # time limits end running restarts and keep their best
+    res = cp_search(T, 6, restarts=50, time_limit=0.5, stop_on_success=False, random_state=0)
+    assert res.seconds < 5 and res.attempts < 50 and not res.success

@@ -143,6 +143,9 @@ def cp_search(tensor: object, rank: int, *, restarts: int = 20, random_state: ob
     if isinstance(dtype, str):
         dtype = getattr(torch, dtype, None)
     problem = as_problem(tensor, device=device, dtype=dtype)
+    # the final polish and checks run in float64, built from the input (not from a rounded copy)
+    problem64 = (problem if problem.dtype == torch.float64
+                 else as_problem(tensor, device=device, dtype=torch.float64))
     P = rank * sum(problem.shape)
     work = (P**3 / 3 if method == "lm" else 0) + problem.nnz * rank * problem.ndim
     with torch.no_grad(), cpu_threads(threads, problem.device, work):
@@ -150,7 +153,7 @@ def cp_search(tensor: object, rank: int, *, restarts: int = 20, random_state: ob
                    random_state=_seed(random_state), tol=float(tol), batch_size=batch_size,
                    max_iter=max_iter, stop_on_success=stop_on_success, time_limit=time_limit,
                    init=init, progress=progress, callback=callback,
-                   solver_options=solver_options, kicks=kicks)
+                   solver_options=solver_options, kicks=kicks, problem64=problem64)
 
 
 def flattening_bound(tensor: object) -> int:

@@ -24,11 +24,11 @@ from ._verify import Target, cp_arrays, relative_error, symptoms
 
 #: Default settings per method: iteration budget, stagnation window, solver keywords.
 DEFAULTS: dict[str, dict] = {
-    "lm": {"max_iter": 400, "window": 10,
+    "lm": {"max_iter": 400, "window": 10, "check_every": 5,
            "solver": {"lam0": 1e-3, "decay": 0.8, "coupled": 1.0}},
-    "als": {"max_iter": 3000, "window": 40,
+    "als": {"max_iter": 3000, "window": 40, "check_every": 20,
             "solver": {"lam0": 1e-2, "decay": 0.95, "coupled": 1.0}},
-    "adam": {"max_iter": 6000, "window": 200, "solver": {"lr": 0.05, "coupled": 1.0}},
+    "adam": {"max_iter": 6000, "window": 200, "check_every": 20, "solver": {"lr": 0.05, "coupled": 1.0}},
 }
 
 #: First-order methods hand a restart to the Gauss-Newton polish below this relative error.
@@ -89,7 +89,8 @@ def run(problem: Problem, tensor: object, rank: int, *, method: str, restarts: i
         random_state: int, tol: float, batch_size: int | None, max_iter: int | None,
         stop_on_success: bool, time_limit: float | None, init: Sequence | None,
         progress: bool, callback: Callable | None, solver_options: dict | None,
-        kicks: int = 4, check_every: int | None = None) -> CPSearchResult:
+        kicks: int = 4, check_every: int | None = None,
+        problem64: Problem | None = None) -> CPSearchResult:
     if method not in SOLVERS:
         raise WordTensorError(f"unknown method {method!r}: choose one of {sorted(SOLVERS)}")
     P = rank * sum(problem.shape)
@@ -100,18 +101,21 @@ def run(problem: Problem, tensor: object, rank: int, *, method: str, restarts: i
     cfg = DEFAULTS[method]
     max_iter = cfg["max_iter"] if max_iter is None else int(max_iter)
     window = max(5, min(cfg["window"], max_iter // 4))
-    check_every = check_every or (5 if method == "lm" else 20)
+    check_every = check_every or cfg["check_every"]
     init = list(init or [])
     if batch_size:
         B = int(batch_size)
     elif problem.device.type == "cpu":
-        # on CPU the cost grows linearly with the batch beyond 2-4 restarts (compute bound, and
-        # large batches fall out of cache); small batches also reach a first success sooner
-        B = (4 if P <= 200 else 2) if method == "lm" else 16
+        # on CPU the cost per step grows about linearly beyond 2-4 restarts (compute bound, and
+        # large batches fall out of cache); 2 reach a first success sooner, 4 give throughput
+        B = (2 if stop_on_success else 4) if method == "lm" else 16
     else:
         B = 64 if method == "lm" else 256
     B = max(1, min(B, restarts))
     target = Target(tensor)
+    low_precision = problem.dtype != torch.float64
+    if problem64 is None:
+        problem64 = problem
     import tensorly.cp_tensor  # noqa: F401  (import before the clock starts)
 
     def seed_of(i: int) -> int:
@@ -211,10 +215,11 @@ def run(problem: Problem, tensor: object, rank: int, *, method: str, restarts: i
                     # the solver's own error estimate is optimistic here (Gram form at its
                     # floor): verify again only after a while
                     next_verify[b] = slot_iter[b] + window
-                if method != "lm" and e < POLISH_AT and not polished[b]:
-                    # first-order methods crawl near the end: finish with Gauss-Newton
+                if (method != "lm" or low_precision) and e < POLISH_AT and not polished[b]:
+                    # first-order methods crawl near the end, and float32 stops short of
+                    # 1e-10: finish with Gauss-Newton in float64
                     polished[b] = True
-                    pf = polish(problem, [F[b:b + 1].clone() for F in solver.F])
+                    pf = polish(problem64, [F[b:b + 1].to(torch.float64) for F in solver.F])
                     cp = _to_cp(pf, 0, problem.norm)
                     e_true = relative_error(cp, target)
                     if e_true < tol:
@@ -238,7 +243,7 @@ def run(problem: Problem, tensor: object, rank: int, *, method: str, restarts: i
                     cp = _to_cp(solver.F, b, problem.norm)
                     e_true = relative_error(cp, target)
                     if e_true < 1e-3 and e_true >= tol:
-                        pf = polish(problem, [F[b:b + 1].clone() for F in solver.F])
+                        pf = polish(problem64, [F[b:b + 1].to(torch.float64) for F in solver.F])
                         cp2 = _to_cp(pf, 0, problem.norm)
                         e2 = relative_error(cp2, target)
                         if e2 < e_true:
@@ -308,7 +313,7 @@ def replace_weakest(problem: Problem, F: list[torch.Tensor], gen: torch.Generato
     G = [f[:, keep] for f in F]
     u = [torch.randn(f.shape[0], generator=gen, dtype=torch.float64).to(f) for f in F]
     u = [x / torch.linalg.vector_norm(x) for x in u]
-    for _ in range(25):
+    for _ in range(10):
         for k in range(N):
             m = problem.mttkrp([x.view(1, -1, 1) for x in u], k)[0, :, 0]
             coef = torch.ones(len(keep), dtype=m.dtype, device=m.device)
