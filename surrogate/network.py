@@ -1,0 +1,858 @@
+"""Two-layer networks that learn a word operation, batched over seeds and hyper-parameters.
+
+The network of a k-variable word on a group of order n, width m:
+
+    logits(a_1, …, a_k) = σ(E_1[a_1] + … + E_k[a_k] + b_1) W + b_2   ∈ R^n
+
+with embeddings E_i (n × m), hidden bias b_1 (m), output weights W (m × n) — row W[j, :] is
+neuron j's output, a function on G — and output bias b_2 (n). σ is one of :data:`ACTIVATIONS`.
+All instances of a batch live in one set of tensors with a leading instance axis:
+``E`` (B, k, n, M), ``b1`` (B, M), ``W`` (B, M, n), ``b2`` (B, n); narrower instances are
+zero-padded to the widest width M and their padded neurons are masked out of every gradient.
+
+Training: full batch on each instance's training tuples (a random fraction of the n^k input
+tuples, :func:`surrogate.train.make_split`), cross-entropy (or MSE against the one-hot rows),
+AdamW with decoupled weight decay on every parameter, optionally the Grokfast EMA filter
+(Lee et al. 2024: g ← g + λ·EMA_α(g)). Train accuracy is known at every step (it comes with the
+training forward pass) and test accuracy is evaluated every ``eval_every`` steps, so the
+grokking steps (first step with 100% train accuracy, first step with ≥ 99% test accuracy) are
+exact to that resolution, not to the log schedule. Losses, accuracies, neuron counts per bsc
+triplet and the excluded / restricted losses (:mod:`surrogate.network_analysis`) are logged on
+a log-spaced schedule.
+
+Determinism: an instance's initial weights depend only on its seed, width and initial scale
+(drawn in float64 by numpy, then cast), its split only on its split seed; on CPU a run is
+bit-for-bit reproducible, and a batched instance equals the same instance trained alone up to
+floating-point summation order. A NaN/inf in an update freezes only that instance (last finite
+parameters kept, status ``diverged: … at step s``); the run folder is still written.
+
+>>> from surrogate.network import NetworkConfig, train_network
+>>> from surrogate.config import grid
+>>> cfg = NetworkConfig("S3", "xy", grid(2, 16, 1.0), steps=20)
+>>> res = train_network(cfg, progress=False)
+>>> sorted(res.summary())[:3]
+['activation', 'errors', 'grok_ratio']
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field, replace
+
+import numpy as np
+import torch
+
+from wordtensor import WordTensor, word_tensor
+
+from .config import ConfigError, Instance, grid
+from .runs import FORMAT, RunFolder, RunFolderError, _npz_bytes, atomic_write
+from .train import TrainResult, log_schedule, make_split, torch_dtype
+
+__all__ = ["ACTIVATIONS", "RECIPE", "NetworkConfig", "network_grid", "init_params", "forward",
+           "BatchedNetwork", "NetworkResult", "train_network", "train_networks",
+           "network_phase_diagram", "TEST_THRESHOLDS", "grok_records", "NetworkRunFolder",
+           "load_network_run", "is_network_run"]
+
+#: Activations σ by name.
+ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "relu": torch.relu,
+    "gelu": torch.nn.functional.gelu,
+    "quadratic": torch.square,
+    "tanh": torch.tanh,
+    "silu": torch.nn.functional.silu,
+}
+LOSSES = ("ce", "mse")
+DTYPES = ("float32", "float64")
+
+#: The grokking recipe (see docs/network_recipe.md for the measurements behind it): the
+#: defaults of :class:`NetworkConfig`, :func:`network_grid` and ``wordtensor network``.
+RECIPE = {
+    "activation": "quadratic",
+    "width": 256,
+    "train_fraction": 0.6,
+    "lr": 3e-3,
+    "weight_decay": 1.0,
+    "init_scale": 1.0,
+    "output_scale": 1.0,
+    "steps": 4000,
+    "betas": (0.9, 0.98),
+    "loss": "ce",
+}
+
+#: Test-accuracy levels whose first crossing step is recorded for every instance.
+TEST_THRESHOLDS = (0.5, 0.9, 0.95, 0.99)
+
+
+def network_grid(seeds: Iterable[int] | int = 4, widths: Iterable[int] | int = RECIPE["width"],
+                 fractions: Iterable[float] | float = RECIPE["train_fraction"], *,
+                 lr: float = RECIPE["lr"], weight_decay: float = RECIPE["weight_decay"],
+                 init_scale: float = RECIPE["init_scale"]) -> tuple[Instance, ...]:
+    """:func:`surrogate.config.grid` with the network recipe's defaults.
+
+    >>> [(i.width, i.lr) for i in network_grid(1, [64, 128])]
+    [(64, 0.003), (128, 0.003)]
+    """
+    return grid(seeds, widths, fractions, lr=lr, weight_decay=weight_decay, init_scale=init_scale)
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """Everything that determines a batched network run (saved as ``config.json``).
+
+    ``instances`` are :class:`surrogate.config.Instance` (seed, width, training fraction, lr,
+    weight decay, initial scale, split seed): E and W start N(0, init_scale²) and
+    N(0, (output_scale · init_scale)²/width), biases at 0. ``grokfast_alpha`` /
+    ``grokfast_lambda`` switch on the Grokfast EMA gradient filter when λ > 0. ``eval_every``:
+    test accuracy is computed every that many steps (the resolution of the grokking step).
+    ``active_tol``: a neuron is active when the norm of its contribution to the interaction
+    part of the logits is at least this fraction of the largest; ``purity_tol`` as for the
+    surrogate.
+
+    >>> cfg = NetworkConfig("S3", "xy", network_grid(2))
+    >>> NetworkConfig.from_dict(cfg.to_dict()) == cfg
+    True
+    """
+
+    spec: str
+    word: str
+    instances: tuple[Instance, ...]
+    steps: int = RECIPE["steps"]
+    activation: str = RECIPE["activation"]
+    loss: str = RECIPE["loss"]
+    betas: tuple[float, float] = RECIPE["betas"]
+    eps: float = 1e-8
+    output_scale: float = RECIPE["output_scale"]
+    orthograd: bool = False
+    grokfast_alpha: float = 0.98
+    grokfast_lambda: float = 0.0
+    dtype: str = "float32"
+    eval_every: int = 10
+    log_per_decade: int = 10
+    checkpoint_per_decade: int = 3
+    active_tol: float = 0.05
+    purity_tol: float = 0.9
+    model: str = "network"
+    extra: dict = field(default_factory=dict, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "instances", tuple(
+            i if isinstance(i, Instance) else Instance(**i) for i in self.instances))
+        object.__setattr__(self, "betas", tuple(float(b) for b in self.betas))
+        self.check()
+
+    def check(self) -> None:
+        if not self.instances:
+            raise ConfigError("a run needs at least one instance")
+        for i in self.instances:
+            i.check()
+        if self.steps < 0:
+            raise ConfigError(f"steps must be ≥ 0, got {self.steps}")
+        if self.activation not in ACTIVATIONS:
+            raise ConfigError(f"unknown activation {self.activation!r}; choose one of "
+                              f"{', '.join(ACTIVATIONS)}")
+        if self.loss not in LOSSES:
+            raise ConfigError(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
+        if self.dtype not in DTYPES:
+            raise ConfigError(f"unknown dtype {self.dtype!r}; choose one of {', '.join(DTYPES)}")
+        if not all(0 <= b < 1 for b in self.betas):
+            raise ConfigError(f"Adam betas must be in [0, 1), got {self.betas}")
+        if not 0 <= self.grokfast_alpha < 1 or self.grokfast_lambda < 0:
+            raise ConfigError("Grokfast needs 0 ≤ alpha < 1 and lambda ≥ 0, got "
+                              f"{self.grokfast_alpha}, {self.grokfast_lambda}")
+        for name in ("eval_every", "log_per_decade", "checkpoint_per_decade"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be ≥ 1, got {getattr(self, name)}")
+        if not self.output_scale >= 0:
+            raise ConfigError(f"output_scale must be ≥ 0, got {self.output_scale}")
+        if self.model != "network":
+            raise ConfigError(f"not a network configuration (model {self.model!r})")
+
+    @property
+    def width(self) -> int:
+        return max(i.width for i in self.instances)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["betas"] = list(self.betas)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> NetworkConfig:
+        d = dict(d)
+        d["instances"] = tuple(Instance(**i) for i in d["instances"])
+        d["betas"] = tuple(d.get("betas", RECIPE["betas"]))
+        return cls(**d)
+
+    def replace(self, **kw) -> NetworkConfig:
+        return replace(self, **kw)
+
+
+# ------------------------------------------------------------------------------- the model
+PARAMS = ("E", "b1", "W", "b2")
+
+
+def init_params(n: int, arity: int, seeds, widths, init_scales, *, width: int | None = None,
+                output_scale: float = 1.0, dtype=torch.float64, device="cpu"
+                ) -> dict[str, torch.Tensor]:
+    """Initial weights of a batch: E (B, k, n, M) ~ N(0, s²), W (B, M, n) ~ N(0, (r s)²/m) with
+    r = ``output_scale``, biases 0.
+
+    Instance b depends only on its (seed, width, scale): neuron j of E_i is drawn from
+    ``default_rng([seed, i])`` and of W from ``default_rng([seed, k])``, neuron by neuron.
+    Neurons past an instance's width are zero.
+
+    >>> p = init_params(6, 2, [0], [8], [1.0], width=10)
+    >>> p["E"].shape, p["W"].shape, float(p["W"][0, 8:].abs().sum())
+    (torch.Size([1, 2, 6, 10]), torch.Size([1, 10, 6]), 0.0)
+    """
+    widths = [int(m) for m in widths]
+    M = max(widths) if width is None else int(width)
+    if M < max(widths):
+        raise ValueError(f"width {M} is smaller than the widest instance ({max(widths)})")
+    B = len(widths)
+    E = np.zeros((B, arity, n, M))
+    W = np.zeros((B, M, n))
+    for b, (seed, m, s) in enumerate(zip(seeds, widths, init_scales)):
+        for i in range(arity):
+            E[b, i, :, :m] = float(s) * np.random.default_rng([int(seed), i]).standard_normal((m, n)).T
+        W[b, :m] = float(s) * output_scale / math.sqrt(m) * np.random.default_rng(
+            [int(seed), arity]).standard_normal((m, n))
+    kw = dict(dtype=dtype, device=device)
+    return {"E": torch.as_tensor(E).to(**kw), "b1": torch.zeros((B, M), **kw),
+            "W": torch.as_tensor(W).to(**kw), "b2": torch.zeros((B, n), **kw)}
+
+
+def tuple_digits(index: torch.Tensor, n: int, arity: int) -> list[torch.Tensor]:
+    """The inputs (a_1, …, a_k) of flat tuple indices (C order), one tensor per variable."""
+    return [(index // n ** (arity - 1 - i)) % n for i in range(arity)]
+
+
+def hidden(params: dict[str, torch.Tensor], index: torch.Tensor | None = None) -> torch.Tensor:
+    """Pre-activations h = Σ_i E_i[a_i] + b_1 at the tuples ``index`` (B, S) (all n^k tuples,
+    C order, when None): (B, S, M)."""
+    E, b1 = params["E"], params["b1"]
+    B, k, n, M = E.shape
+    if index is None:
+        h = E[:, 0]
+        for i in range(1, k):
+            h = (h[:, :, None, :] + E[:, i, None, :, :]).reshape(B, -1, M)
+        return h + b1[:, None, :]
+    S = index.shape[1]
+    offset = (torch.arange(B, device=index.device) * n)[:, None]
+    h = b1[:, None, :]
+    for i, d in enumerate(tuple_digits(index, n, k)):
+        h = h + E[:, i].reshape(B * n, M).index_select(0, (d + offset).reshape(-1)).view(B, S, M)
+    return h
+
+
+def forward(params: dict[str, torch.Tensor], activation: str, index: torch.Tensor | None = None
+            ) -> torch.Tensor:
+    """Logits (B, S, n) at the tuples ``index`` (B, S), or at all n^k tuples (C order).
+
+    >>> p = init_params(3, 2, [1], [4], [1.0])
+    >>> L = forward(p, "relu")[0].reshape(3, 3, 3)
+    >>> h = p["E"][0, 0][:, None, :] + p["E"][0, 1][None, :, :]
+    >>> bool(torch.allclose(L, torch.relu(h) @ p["W"][0]))
+    True
+    """
+    act = ACTIVATIONS[activation]
+    return torch.baddbmm(params["b2"][:, None, :], act(hidden(params, index)), params["W"])
+
+
+def per_instance_loss(logits: torch.Tensor, target: torch.Tensor, weight: torch.Tensor,
+                      loss: str) -> torch.Tensor:
+    """(B,) weighted loss; ``weight`` (B, S) is 1/|S_b| on an instance's tuples, 0 on padding.
+    MSE is the mean over outputs of (logit − one-hot)² (like ``torch.nn.MSELoss``)."""
+    if loss == "ce":
+        logp = torch.log_softmax(logits, dim=-1)
+        nll = -logp.gather(-1, target[..., None])[..., 0]
+    elif loss == "mse":
+        onehot = torch.nn.functional.one_hot(target, logits.shape[-1]).to(logits.dtype)
+        nll = ((logits - onehot) ** 2).mean(-1)
+    else:
+        raise ValueError(f"unknown loss {loss!r}; choose one of {LOSSES}")
+    return (nll * weight).sum(1)
+
+
+def _padded(masks: np.ndarray, device) -> tuple[torch.Tensor, torch.Tensor]:
+    """(index (B, S) of each row's True positions padded with 0, weight (B, S) = 1/count or 0)."""
+    counts = masks.sum(1)
+    S = max(1, int(counts.max()))
+    idx = np.zeros((len(masks), S), dtype=np.int64)
+    wt = np.zeros((len(masks), S))
+    for b in range(len(masks)):
+        sel = np.flatnonzero(masks[b])
+        idx[b, :sel.size] = sel
+        if sel.size:
+            wt[b, :sel.size] = 1.0 / sel.size
+    return torch.as_tensor(idx, device=device), torch.as_tensor(wt, device=device)
+
+
+class BatchedNetwork:
+    """The training state of a batch of networks: all parameters of instance b in one flat row
+    ``theta[b]`` (``params`` gives the named views E, b1, W, b2), the AdamW moments and Grokfast
+    EMA of the same shape, step ``t``, ``alive`` / ``failed_at``, and the first steps at which
+    train accuracy reached 1 (``step_train``) and test accuracy each level of
+    :data:`TEST_THRESHOLDS` (``step_test``), per instance.
+
+    >>> cfg = NetworkConfig("S3", "xy", network_grid(2, 8), steps=5, dtype="float64")
+    >>> net = BatchedNetwork(cfg); net.step(); net.t
+    1
+    """
+
+    def __init__(self, config: NetworkConfig, tensor: WordTensor | None = None, *,
+                 device="cpu", dtype=None, train_mask: np.ndarray | None = None):
+        self.config = config
+        self.tensor = tensor if tensor is not None else word_tensor(config.spec, config.word)
+        if self.tensor.arity < 1:
+            raise ConfigError(f"the word {self.tensor.word} has no variables; nothing to learn")
+        self.device = torch.device(device)
+        self.dtype = torch_dtype(dtype or config.dtype)
+        inst = config.instances
+        n, k, N = self.tensor.n, self.tensor.arity, self.tensor.nnz
+        self.n, self.arity, self.N, self.B, self.M = n, k, N, len(inst), config.width
+        if train_mask is None:
+            train_mask = np.stack([make_split(N, i.train_fraction, i.split) for i in inst])
+        if train_mask.shape != (self.B, N):
+            raise ValueError(f"train_mask has shape {train_mask.shape}, expected {(self.B, N)}")
+        self.train_mask = np.asarray(train_mask, dtype=bool)
+        self.target = torch.as_tensor(np.array(self.tensor.image), dtype=torch.long,
+                                      device=self.device)
+        self.train_index, tw = _padded(self.train_mask, self.device)
+        self.train_weight = tw.to(self.dtype)
+        self.train_target = self.target[self.train_index]
+        self.train_valid = tw > 0
+        self.train_count = self.train_valid.sum(1).clamp_min(1).to(torch.float64)
+        self.test_index, tw = _padded(~self.train_mask, self.device)
+        self.test_target = self.target[self.test_index]
+        self.test_valid = tw > 0
+        self.has_test = (~self.train_mask).any(1)
+        widths = [i.width for i in inst]
+        self.width_mask = (torch.arange(self.M, device=self.device)[None, :]
+                           < torch.as_tensor(widths, device=self.device)[:, None])
+        col = dict(device=self.device, dtype=self.dtype)
+        init = init_params(n, k, [i.seed for i in inst], widths, [i.init_scale for i in inst],
+                           width=self.M, output_scale=config.output_scale, **col)
+        self.shapes = {p: tuple(init[p].shape[1:]) for p in PARAMS}
+        self.theta = torch.cat([init[p].reshape(self.B, -1) for p in PARAMS], dim=1)
+        wm = self.width_mask.to(self.dtype)
+        self.grad_mask = torch.cat([
+            wm[:, None, None, :].expand(self.B, k, n, self.M).reshape(self.B, -1), wm,
+            wm[:, :, None].expand(self.B, self.M, n).reshape(self.B, -1),
+            torch.ones((self.B, n), **col)], dim=1)
+        self.lr = torch.tensor([i.lr for i in inst], **col)[:, None]
+        self.wd = torch.tensor([i.weight_decay for i in inst], **col)[:, None]
+        self.exp_avg = torch.zeros_like(self.theta)
+        self.exp_avg_sq = torch.zeros_like(self.theta)
+        self.grad_ema = torch.zeros_like(self.theta) if config.grokfast_lambda > 0 else None
+        self.t = 0
+        self.alive = torch.ones(self.B, dtype=torch.bool, device=self.device)
+        self.failed_at = torch.full((self.B,), -1, dtype=torch.long, device=self.device)
+        self.step_train = np.full(self.B, -1, dtype=np.int64)
+        self.step_test = np.full((self.B, len(TEST_THRESHOLDS)), -1, dtype=np.int64)
+        self.last_train_acc = np.full(self.B, np.nan)
+        self.last_test_acc = np.full(self.B, np.nan)
+
+    def unflatten(self, theta: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Named views E (B, k, n, M), b1 (B, M), W (B, M, n), b2 (B, n) of flat rows."""
+        out, at = {}, 0
+        for p in PARAMS:
+            size = math.prod(self.shapes[p])
+            out[p] = theta[:, at:at + size].view((theta.shape[0],) + self.shapes[p])
+            at += size
+        return out
+
+    @property
+    def params(self) -> dict[str, torch.Tensor]:
+        return self.unflatten(self.theta)
+
+    # -- training ------------------------------------------------------------------------------
+    def step(self) -> None:
+        """One full-batch AdamW update of every instance (frozen instances stay put). The
+        training forward pass also gives the train accuracy of the parameters before it."""
+        cfg = self.config
+        theta = self.theta.detach().requires_grad_(True)
+        logits = forward(self.unflatten(theta), cfg.activation, self.train_index)
+        loss = per_instance_loss(logits, self.train_target, self.train_weight, cfg.loss)
+        (grad,) = torch.autograd.grad(loss.sum(), [theta])
+        with torch.no_grad():
+            hits = ((logits.argmax(-1) == self.train_target) & self.train_valid).sum(1)
+            self._note_train((hits / self.train_count).cpu().numpy(), self.t)
+            self.t += 1
+            self._update(grad)
+            if self.t % cfg.eval_every == 0:
+                self.evaluate_test()
+
+    def _note_train(self, acc: np.ndarray, step: int) -> None:
+        alive = self.alive.cpu().numpy()
+        self.last_train_acc = np.where(alive, acc, self.last_train_acc)
+        new = alive & (self.step_train < 0) & (acc >= 1.0)
+        self.step_train[new] = step
+
+    @torch.no_grad()
+    def train_accuracy(self) -> np.ndarray:
+        """Train accuracy of the current parameters (recorded like the one of a step)."""
+        logits = forward(self.params, self.config.activation, self.train_index)
+        hits = ((logits.argmax(-1) == self.train_target) & self.train_valid).sum(1)
+        acc = (hits / self.train_count).cpu().numpy()
+        self._note_train(acc, self.t)
+        return acc
+
+    @torch.no_grad()
+    def evaluate_test(self) -> np.ndarray:
+        """Test accuracy of the current parameters (NaN without held-out tuples); records the
+        first step at which each of :data:`TEST_THRESHOLDS` is reached."""
+        logits = forward(self.params, self.config.activation, self.test_index)
+        hits = ((logits.argmax(-1) == self.test_target) & self.test_valid).sum(1)
+        acc = (hits.to(torch.float64) / self.test_valid.sum(1).clamp_min(1)).cpu().numpy()
+        acc = np.where(self.has_test, acc, np.nan)
+        alive = self.alive.cpu().numpy()
+        self.last_test_acc = np.where(alive, acc, self.last_test_acc)
+        for j, thr in enumerate(TEST_THRESHOLDS):
+            new = alive & (self.step_test[:, j] < 0) & (acc >= thr)
+            self.step_test[new, j] = self.t
+        return acc
+
+    def _update(self, g: torch.Tensor) -> None:
+        cfg = self.config
+        b1, b2 = cfg.betas
+        g = g * self.grad_mask
+        if cfg.orthograd:
+            g = self._orthogonal(g)
+        if self.grad_ema is not None:
+            ema = torch.lerp(self.grad_ema, g, 1 - cfg.grokfast_alpha)
+            g = g + cfg.grokfast_lambda * ema
+        m = torch.lerp(self.exp_avg, g, 1 - b1)
+        v = torch.lerp(self.exp_avg_sq, g * g, 1 - b2)
+        upd = (m / (1 - b1 ** self.t)) / ((v / (1 - b2 ** self.t)).sqrt() + cfg.eps)
+        new = self.theta - self.lr * (upd + self.wd * self.theta)
+        ok = self.alive & torch.isfinite(new).all(1)
+        self.failed_at = torch.where(self.alive & ~ok, torch.tensor(self.t, device=self.device),
+                                     self.failed_at)
+        self.alive = ok
+        keep = ok[:, None]
+        self.theta = torch.where(keep, new, self.theta)
+        self.exp_avg = torch.where(keep, m, self.exp_avg)
+        self.exp_avg_sq = torch.where(keep, v, self.exp_avg_sq)
+        if self.grad_ema is not None:
+            self.grad_ema = torch.where(keep, ema, self.grad_ema)
+
+    def _orthogonal(self, g: torch.Tensor) -> torch.Tensor:
+        """⊥Grad (Prieto et al. 2025): each parameter tensor's gradient without its component
+        along the parameters, g_p − (⟨g_p, θ_p⟩ / ‖θ_p‖²) θ_p, per instance."""
+        parts, at = [], 0
+        for p in PARAMS:
+            size = math.prod(self.shapes[p])
+            gp, th = g[:, at:at + size], self.theta[:, at:at + size]
+            nrm = (th * th).sum(1, keepdim=True)
+            coef = torch.where(nrm > 0, (gp * th).sum(1, keepdim=True) / nrm.clamp_min(1e-30), 0.0)
+            parts.append(gp - coef * th)
+            at += size
+        return torch.cat(parts, dim=1)
+
+    def status(self) -> list[str]:
+        """"ok" or a one-line reason per instance."""
+        out = []
+        for b, s in enumerate(self.failed_at.tolist()):
+            if s < 0:
+                out.append("ok")
+            else:
+                i = self.config.instances[b]
+                out.append(f"diverged: non-finite parameters at step {s} (lr {i.lr:g}, weight "
+                           f"decay {i.weight_decay:g}, init scale {i.init_scale:g}); stopped at "
+                           f"step {s - 1}")
+        return out
+
+    def grok_steps(self) -> list[dict]:
+        """Per instance: step_train_100, step_test_<level> and grok_ratio (see
+        :func:`grok_records`)."""
+        return grok_records(self.step_train, self.step_test)
+
+    # -- state ---------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, np.ndarray]:
+        st = {f"param_{p}": v.cpu().numpy() for p, v in self.params.items()}
+        st |= {"theta": self.theta.cpu().numpy(), "exp_avg": self.exp_avg.cpu().numpy(),
+               "exp_avg_sq": self.exp_avg_sq.cpu().numpy()}
+        if self.grad_ema is not None:
+            st["grad_ema"] = self.grad_ema.cpu().numpy()
+        return st | {"t": np.array(self.t), "alive": self.alive.cpu().numpy(),
+                     "failed_at": self.failed_at.cpu().numpy(), "step_train": self.step_train,
+                     "step_test": self.step_test, "last_train_acc": self.last_train_acc,
+                     "last_test_acc": self.last_test_acc}
+
+    def load_state_dict(self, state: dict) -> None:
+        kw = dict(device=self.device, dtype=self.dtype)
+        theta = torch.as_tensor(np.asarray(state["theta"]), **kw)
+        if theta.shape != self.theta.shape:
+            raise ValueError(f"saved parameters have shape {tuple(theta.shape)}, expected "
+                             f"{tuple(self.theta.shape)}")
+        self.theta = theta
+        self.exp_avg = torch.as_tensor(np.asarray(state["exp_avg"]), **kw)
+        self.exp_avg_sq = torch.as_tensor(np.asarray(state["exp_avg_sq"]), **kw)
+        if self.grad_ema is not None:
+            self.grad_ema = torch.as_tensor(np.asarray(state["grad_ema"]), **kw)
+        self.t = int(state["t"])
+        self.alive = torch.as_tensor(np.asarray(state["alive"]), device=self.device).bool()
+        self.failed_at = torch.as_tensor(np.asarray(state["failed_at"]), device=self.device).long()
+        self.step_train = np.array(state["step_train"], dtype=np.int64)
+        self.step_test = np.array(state["step_test"], dtype=np.int64)
+        self.last_train_acc = np.array(state["last_train_acc"], dtype=float)
+        self.last_test_acc = np.array(state["last_test_acc"], dtype=float)
+
+    def numpy_params(self) -> dict[str, np.ndarray]:
+        return {p: v.detach().cpu().numpy() for p, v in self.params.items()}
+
+
+def grok_records(step_train: np.ndarray, step_test: np.ndarray) -> list[dict]:
+    """Per instance: ``step_train_100`` (first step with 100% train accuracy),
+    ``step_test_<level>`` for each of :data:`TEST_THRESHOLDS` (None where never reached) and
+    ``grok_ratio`` = step_test_99 / step_train_100 (step_train_100 taken as ≥ 1).
+
+    >>> grok_records(np.array([100]), np.array([[50, 150, 200, 400]]))[0]["grok_ratio"]
+    4.0
+    """
+    out = []
+    for b in range(len(step_train)):
+        d = {"step_train_100": None if step_train[b] < 0 else int(step_train[b])}
+        for j, thr in enumerate(TEST_THRESHOLDS):
+            s = step_test[b, j]
+            d[f"step_test_{round(thr * 100)}"] = None if s < 0 else int(s)
+        tr, te = d["step_train_100"], d["step_test_99"]
+        d["grok_ratio"] = None if tr is None or te is None else te / max(tr, 1)
+        out.append(d)
+    return out
+
+
+# ------------------------------------------------------------------------------- results
+@dataclass
+class NetworkResult(TrainResult):
+    """What a network run produced: metrics rows on the log schedule (the columns of the
+    surrogate's, so :func:`surrogate.plots.plot_curves` draws them), parameter checkpoints
+    (``checkpoint_steps``, ``checkpoints``: name → (S, B, …) arrays), the grokking steps per
+    instance and the final parameters."""
+
+    checkpoint_steps: list[int] = field(default_factory=list)
+    checkpoints: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    grok: list[dict] = field(default_factory=list)
+    params: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def summary(self) -> dict:
+        """JSON-ready summary (lists per instance, in instance order)."""
+        cfg = self.config
+        inst = cfg.instances
+        ok = [s == "ok" for s in self.status]
+        last = self.steps[-1] if self.steps else 0
+        rows = sorted((r for r in self.rows if r["step"] == last), key=lambda r: r["instance"])
+
+        def col(key):
+            vals = [r.get(key, float("nan")) for r in rows]
+            return [None if not good or v is None or (isinstance(v, float) and math.isnan(v))
+                    else v for v, good in zip(vals, ok)]
+
+        neurons = []
+        for r in rows:
+            per = {k[4:]: v for k, v in r.items() if k.startswith("act:") and v}
+            neurons.append({"per_triplet": per, "mixed": r.get("mixed", 0),
+                            "active": r.get("active", 0)})
+        grok = self.grok or [{} for _ in inst]
+        notes = []
+        if self.train_mask is not None and self.train_mask.shape[1] <= 100 and any(
+                i.train_fraction < 1 for i in inst):
+            notes.append(f"{cfg.spec} {cfg.word} has only {self.train_mask.shape[1]} input "
+                         "tuples: too few to generalise from a fraction of them")
+        return {
+            "model": "network", "spec": cfg.spec, "word": cfg.word, "steps": last,
+            "activation": cfg.activation, "loss": cfg.loss,
+            "seeds": [i.seed for i in inst], "widths": [i.width for i in inst],
+            "train_fractions": [i.train_fraction for i in inst],
+            "lr": [i.lr for i in inst], "weight_decay": [i.weight_decay for i in inst],
+            "init_scale": [i.init_scale for i in inst],
+            "train_accuracy": col("train_acc"), "test_accuracy": col("test_acc"),
+            "train_loss": col("train_loss"), "test_loss": col("test_loss"),
+            "restricted_loss": col("restricted_loss"), "excluded_loss": col("excluded_loss"),
+            "step_train_100": [g.get("step_train_100") for g in grok],
+            "step_test_99": [g.get("step_test_99") for g in grok],
+            "step_test_95": [g.get("step_test_95") for g in grok],
+            "grok_ratio": [g.get("grok_ratio") for g in grok],
+            "eval_every": cfg.eval_every,
+            "neurons": neurons,
+            "status": self.status, "errors": [None if s == "ok" else s for s in self.status],
+            "notes": notes, "run_dir": self.run_dir, "seconds": self.seconds,
+        }
+
+
+# ------------------------------------------------------------------------------- run folders
+class NetworkRunFolder(RunFolder):
+    """A network run folder: the surrogate's layout (:mod:`surrogate.runs`, written atomically)
+    with ``checkpoints.npz`` (steps (S,), E (S, B, k, n, M), b1, W, b2; float32) in place of
+    factors/dynamics, and ``state.npz`` holding the full-precision parameters, AdamW moments,
+    Grokfast EMAs and grokking steps. ``config.json`` carries ``"model": "network"``."""
+
+    def read_config(self) -> NetworkConfig:
+        import json
+
+        d = json.loads(self._need("config.json").read_text())
+        if d.get("format") != FORMAT:
+            raise RunFolderError(f"{self.path}: unknown run-folder format {d.get('format')!r}")
+        if d.get("config", {}).get("model") != "network":
+            raise RunFolderError(f"{self.path} is not a network run folder (a surrogate run? "
+                                 "read it with surrogate.runs.load_run)")
+        return NetworkConfig.from_dict(d["config"])
+
+    def write_log(self, result, analyzer=None) -> None:  # noqa: ARG002 (signature of RunFolder)
+        import csv
+        import io
+
+        cols: list[str] = []
+        for r in result.rows:
+            cols += [c for c in r if c not in cols]
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
+        w.writeheader()
+        w.writerows(result.rows)
+        atomic_write(self.path / "metrics.csv", buf.getvalue().encode())
+        atomic_write(self.path / "checkpoints.npz", _npz_bytes(
+            steps=np.array(result.checkpoint_steps, dtype=np.int64),
+            **{p: np.stack(v) for p, v in result.checkpoints.items()}))
+
+    def load_into(self, result, upto: int | None = None) -> None:
+        rows = self.read_rows()
+        result.rows = [r for r in rows if upto is None or r["step"] <= upto]
+        result.steps = sorted({r["step"] for r in result.rows})
+        ck = self.read_npz("checkpoints.npz")
+        if ck:
+            keep = [j for j, s in enumerate(ck["steps"]) if upto is None or s <= upto]
+            result.checkpoint_steps = [int(ck["steps"][j]) for j in keep]
+            result.checkpoints = {p: [ck[p][j] for j in keep] for p in PARAMS if p in ck}
+        if result.rows:
+            last = result.steps[-1]
+            result.status = [r["status"] for r in sorted(result.rows, key=lambda r: r["instance"])
+                             if r["step"] == last]
+
+
+def is_network_run(path) -> bool:
+    """True when ``path`` holds a network run folder (config.json with model "network")."""
+    import json
+    from pathlib import Path
+
+    p = Path(path) / "config.json"
+    try:
+        return json.loads(p.read_text()).get("config", {}).get("model") == "network"
+    except (OSError, ValueError):
+        return False
+
+
+def load_network_run(path) -> NetworkResult:
+    """A finished or interrupted network run folder as a :class:`NetworkResult` (final
+    parameters and grokking steps from its saved state)."""
+    folder = NetworkRunFolder(path)
+    cfg = folder.read_config()
+    result = NetworkResult(cfg)
+    folder.load_into(result)
+    result.train_mask = folder.read_split()
+    state = folder.read_state()
+    if state is not None:
+        result.grok = grok_records(np.asarray(state["step_train"]),
+                                   np.asarray(state["step_test"]))
+        result.params = {p: np.asarray(state[f"param_{p}"]) for p in PARAMS}
+    result.run_dir = str(folder.path)
+    return result
+
+
+# ------------------------------------------------------------------------------- training
+def train_network(config: NetworkConfig, *, tensor: WordTensor | None = None, device="cpu",
+                  dtype=None, run_dir=None, resume: bool = False, progress: bool = True,
+                  callback: Callable[[int, BatchedNetwork], None] | None = None,
+                  state_every_s: float = 120.0, analyse: bool = True) -> NetworkResult:
+    """Train the batch of networks described by ``config``.
+
+    Metrics on the log schedule (and, with ``analyse``, neuron counts per bsc triplet and the
+    excluded / restricted losses); parameter checkpoints on a sparser log schedule. With
+    ``run_dir`` the run folder (see :class:`NetworkRunFolder`) is written atomically at every
+    log step and the resume state at least every ``state_every_s`` seconds; ``resume=True``
+    continues it exactly. ``callback(step, net)`` runs after every step.
+
+    >>> cfg = NetworkConfig("S3", "xy", network_grid(1, 8, 1.0), steps=10)
+    >>> r = train_network(cfg, progress=False)
+    >>> r.steps[-1], r.summary()["train_accuracy"][0] is not None
+    (10, True)
+    """
+    from .network_analysis import NetworkAnalyzer
+
+    t0 = time.perf_counter()
+    tensor = tensor if tensor is not None else word_tensor(config.spec, config.word)
+    if dtype is not None:
+        config = config.replace(dtype=str(torch_dtype(dtype)).removeprefix("torch."))
+    result = NetworkResult(config)
+    writer = train_mask = state = saved = None
+    if run_dir is not None:
+        writer = NetworkRunFolder(run_dir)
+        if resume and writer.exists():
+            saved = writer.read_config()
+            if saved.replace(steps=config.steps).to_dict() != config.to_dict():
+                raise RunFolderError(
+                    f"{writer.path} holds a different configuration; resume it with its own "
+                    "settings (only steps may change) or choose another folder")
+            train_mask = writer.read_split()
+            state = writer.read_state()
+            if state is not None and int(state["t"]) > config.steps:
+                raise RunFolderError(f"{writer.path} is already at step {int(state['t'])}, past "
+                                     f"the {config.steps} steps asked for")
+        elif writer.exists():
+            raise RunFolderError(f"{writer.path} already holds a run; pass resume=True "
+                                 "(--resume) to continue it or choose another folder")
+    net = BatchedNetwork(config, tensor, device=device, dtype=dtype, train_mask=train_mask)
+    analyzer = NetworkAnalyzer(tensor, device=net.device) if analyse else None
+    result.train_mask = net.train_mask
+    if analyzer is not None:
+        result.bsc_names, result.support = analyzer.bsc_names, analyzer.support
+    if writer is not None:
+        writer.path.mkdir(parents=True, exist_ok=True)
+        if state is not None:
+            net.load_state_dict(state)
+            writer.load_into(result, upto=net.t)
+            if saved.steps != config.steps:
+                writer.write_config(config, device=str(net.device))
+        else:
+            writer.write_config(config, device=str(net.device))
+            writer.write_split(net.train_mask, config)
+
+    schedule = set(log_schedule(config.steps, config.log_per_decade))
+    ckpts = set(log_schedule(config.steps, config.checkpoint_per_decade))
+
+    def log(step: int):
+        if net.t % config.eval_every:
+            net.evaluate_test()
+        result.rows += metric_rows(step, net, analyzer)
+        result.steps.append(step)
+        if step in ckpts or step == config.steps:
+            result.checkpoint_steps.append(step)
+            for p, v in net.numpy_params().items():
+                result.checkpoints.setdefault(p, []).append(v.astype(np.float32))
+        result.status = net.status()
+        result.grok = net.grok_steps()
+        if writer is not None:
+            writer.write_log(result)
+            writer.write_state(net.state_dict())
+
+    if net.t == 0:
+        net.evaluate_test()
+        net.train_accuracy()
+        log(0)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=config.steps, initial=net.t, desc=f"network {config.spec} {config.word}",
+                   unit="step", mininterval=0.5, leave=False)
+    last_save = time.monotonic()
+    try:
+        while net.t < config.steps:
+            net.step()
+            if net.t in schedule:
+                net.train_accuracy()
+                log(net.t)
+                last_save = time.monotonic()
+            elif writer is not None and time.monotonic() - last_save > state_every_s:
+                writer.write_state(net.state_dict())
+                last_save = time.monotonic()
+            if bar is not None:
+                bar.update(1)
+                if net.t % 100 == 0:
+                    bar.set_postfix_str(f"test acc {np.nanmedian(net.last_test_acc):.3f}"
+                                        if np.isfinite(net.last_test_acc).any() else "")
+            if callback is not None:
+                callback(net.t, net)
+    finally:
+        if bar is not None:
+            bar.close()
+    result.status = net.status()
+    result.grok = net.grok_steps()
+    result.params = net.numpy_params()
+    result.seconds = time.perf_counter() - t0
+    if writer is not None:
+        result.run_dir = str(writer.path)
+        writer.write_summary(result.summary())
+    return result
+
+
+def metric_rows(step: int, net: BatchedNetwork, analyzer) -> list[dict]:
+    """The metrics.csv rows of one log step (losses and accuracies over all tuples; with an
+    analyzer also the neuron counts per triplet and excluded / restricted losses)."""
+    from .network_analysis import evaluate_all
+
+    m = evaluate_all(net.numpy_params(), net.tensor, net.train_mask, net.config, analyzer,
+                     width_mask=net.width_mask.cpu().numpy(), device=net.device)
+    status = net.status()
+    rows = []
+    for b, inst in enumerate(net.config.instances):
+        row = {"step": step, "instance": b, "seed": inst.seed, "width": inst.width,
+               "train_fraction": inst.train_fraction, "lr": inst.lr,
+               "weight_decay": inst.weight_decay, "init_scale": inst.init_scale}
+        row |= {k: v[b] for k, v in m.items()}
+        row["status"] = status[b]
+        rows.append(row)
+    return rows
+
+
+# ------------------------------------------------------------------------------- sweeps
+def train_networks(spec: str, word: str, widths, fractions, seeds=4, *,
+                   steps: int = RECIPE["steps"], activation: str = RECIPE["activation"],
+                   lr: float = RECIPE["lr"], weight_decay: float = RECIPE["weight_decay"],
+                   init_scale: float = RECIPE["init_scale"], loss: str = RECIPE["loss"],
+                   dtype: str = "float32", device="cpu", run_dir=None, resume: bool = False,
+                   progress: bool = True, log_per_decade: int = 4, **config_kw
+                   ) -> tuple[np.ndarray, np.ndarray, NetworkResult]:
+    """Train every (width, fraction, seed) as one batch: (test accuracy, train accuracy) arrays
+    of shape (widths, fractions, seeds) (NaN: no held-out tuples or a diverged instance) and the
+    result.
+
+    >>> te, tr, _ = train_networks("S3", "xy", [4, 8], [0.5, 1.0], 1, steps=5, progress=False)
+    >>> te.shape
+    (2, 2, 1)
+    """
+    widths, fractions = [int(w) for w in widths], [float(f) for f in fractions]
+    seeds = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
+    cfg = NetworkConfig(spec, word, grid(seeds, widths, fractions, lr=lr,
+                                         weight_decay=weight_decay, init_scale=init_scale),
+                        steps=steps, activation=activation, loss=loss, dtype=dtype,
+                        log_per_decade=log_per_decade, **config_kw)
+    res = train_network(cfg, device=device, run_dir=run_dir, resume=resume, progress=progress)
+    s = res.summary()
+    shape = (len(widths), len(fractions), len(seeds))
+
+    def arr(key):
+        return np.array([np.nan if v is None else v for v in s[key]], dtype=float).reshape(shape)
+
+    return arr("test_accuracy"), arr("train_accuracy"), res
+
+
+def network_phase_diagram(spec: str, word: str, widths, fractions, seeds=4, *,
+                          rank_bounds_=None, **kw):
+    """The width × training-fraction phase diagram of networks as a
+    :class:`surrogate.phase.PhaseResult` (draw it with :func:`surrogate.phase.plot_phase`);
+    keyword arguments go to :func:`train_networks`. Writes ``phase.json`` into ``run_dir``.
+
+    >>> pr = network_phase_diagram("S3", "xy", [8], [0.5, 1.0], 1, steps=5, progress=False)
+    >>> pr.test_acc.shape
+    (1, 2, 1)
+    """
+    import json
+    from pathlib import Path
+
+    from .phase import PhaseResult, rank_bounds
+    from .runs import atomic_write
+
+    widths, fractions = [int(w) for w in widths], [float(f) for f in fractions]
+    seeds = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
+    te, tr, res = train_networks(spec, word, widths, fractions, seeds, **kw)
+    tensor = word_tensor(spec, word)
+    out = PhaseResult(spec, word, widths, fractions, seeds, te, tr,
+                      rank_bounds(tensor, rank_bounds_), res.run_dir,
+                      [e for e in res.summary()["errors"] if e])
+    if res.run_dir is not None:
+        d = out.to_dict() | {"model": "network", "activation": res.config.activation}
+        atomic_write(Path(res.run_dir) / "phase.json", (json.dumps(d, indent=2) + "\n").encode())
+    return out
