@@ -1,0 +1,162 @@
+"""Sub-commands ``network`` (train a batch of two-layer networks on a word) and ``compare`` (the
+network / surrogate / rank-bound table of a run folder), registered through the
+``wordtensor.commands`` entry point."""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from pathlib import Path
+
+from wordtensor.cli import UsageError, emit
+from wordtensor.commands import add_json
+
+from .network import ACTIVATIONS, RECIPE
+
+__all__ = ["register", "cmd_network", "cmd_compare"]
+
+
+def register(sub) -> None:
+    p = sub.add_parser("network", help="train two-layer networks logits = W σ(E1[a] + E2[b] + b1) "
+                                       "+ b2 on a word (defaults: the grokking recipe)")
+    p.add_argument("spec", help="group spec, e.g. S4, A4, SL(2,5)")
+    p.add_argument("word", help="word, e.g. xy, 'xyX', '[x,y]'")
+    p.add_argument("--width", type=int, nargs="+", default=[RECIPE["width"]], metavar="M",
+                   help=f"width(s) (default {RECIPE['width']}); several train together")
+    p.add_argument("--activation", choices=list(ACTIVATIONS), default=RECIPE["activation"],
+                   help=f"σ (default {RECIPE['activation']})")
+    p.add_argument("--train-fraction", type=float, nargs="+", default=[RECIPE["train_fraction"]],
+                   metavar="F", help=f"fraction(s) of the input tuples to train on (default "
+                                     f"{RECIPE['train_fraction']})")
+    p.add_argument("--steps", type=int, default=RECIPE["steps"],
+                   help=f"full-batch AdamW steps (default {RECIPE['steps']})")
+    p.add_argument("--seeds", type=int, default=4, help="seeds 0..K-1 (default 4)")
+    p.add_argument("--seed-start", type=int, default=0, help="first seed (default 0)")
+    p.add_argument("--lr", type=float, default=RECIPE["lr"], help=f"default {RECIPE['lr']:g}")
+    p.add_argument("--weight-decay", type=float, default=RECIPE["weight_decay"],
+                   help=f"decoupled (AdamW) weight decay (default {RECIPE['weight_decay']:g})")
+    p.add_argument("--init-scale", type=float, default=RECIPE["init_scale"],
+                   help="E ~ N(0, s²), W ~ N(0, s²/width) (default "
+                        f"{RECIPE['init_scale']:g})")
+    p.add_argument("--loss", choices=["ce", "mse"], default=RECIPE["loss"])
+    p.add_argument("--grokfast", type=float, default=0.0, metavar="LAMBDA",
+                   help="Grokfast EMA filter strength λ (default 0: off; α = 0.98)")
+    p.add_argument("--eval-every", type=int, default=10,
+                   help="test accuracy every N steps: the grokking step's resolution (default 10)")
+    p.add_argument("--device", default="cpu", help="torch device (default cpu), e.g. cuda")
+    p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    p.add_argument("--log-per-decade", type=int, default=None,
+                   help="metric points per decade of steps (default 10)")
+    p.add_argument("--out", default=None, help="run folder (default runs/network-…)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-plots", action="store_true", help="do not draw the PNG figures")
+    add_json(p)
+    p.set_defaults(func=cmd_network)
+
+    p = sub.add_parser("compare", help="per bsc block: rank bounds, surrogate components, "
+                                       "network neurons and the rank of its bilinear part")
+    p.add_argument("run_dir", help="a network run folder (wordtensor network --out DIR)")
+    p.add_argument("--surrogate", default=None, metavar="DIR",
+                   help="a surrogate run folder of the same group and word")
+    p.add_argument("--instance", type=int, nargs="+", default=None,
+                   help="network instances to use (default: all that did not diverge)")
+    p.add_argument("--tol", type=float, default=1e-2,
+                   help="relative tolerance of the numerical ranks (default 1e-2)")
+    p.add_argument("--no-plot", action="store_true", help="do not draw compare.png")
+    add_json(p)
+    p.set_defaults(func=cmd_compare)
+
+
+def _out_dir(args) -> Path:
+    if args.out:
+        return Path(args.out)
+    if args.resume:
+        raise UsageError("network: --resume needs --out DIR (the run folder to continue)")
+    stem = re.sub(r"[^A-Za-z0-9_.+-]+", "_", f"network-{args.spec}-{args.word}")
+    return Path("runs") / f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def _fmt(v, fmt: str, width: int) -> str:
+    return "-".rjust(width) if v is None else format(v, fmt).rjust(width)
+
+
+def cmd_network(args) -> int:
+    from .config import ConfigError, grid
+    from .network import NetworkConfig, NetworkRunFolder, train_network
+
+    if args.threads is not None:
+        import torch
+
+        torch.set_num_threads(max(1, args.threads))
+    if args.steps < 0 or args.seeds < 1:
+        raise UsageError("network: --steps must be ≥ 0 and --seeds ≥ 1")
+    out = _out_dir(args)
+    seeds = range(args.seed_start, args.seed_start + args.seeds)
+    try:
+        cfg = NetworkConfig(
+            args.spec, args.word,
+            grid(seeds, args.width, args.train_fraction, lr=args.lr,
+                 weight_decay=args.weight_decay, init_scale=args.init_scale),
+            steps=args.steps, activation=args.activation, loss=args.loss, dtype=args.dtype,
+            grokfast_lambda=args.grokfast, eval_every=args.eval_every,
+            **({} if args.log_per_decade is None else {"log_per_decade": args.log_per_decade}))
+    except ConfigError as exc:
+        raise UsageError(f"network: {exc}") from None
+    folder = NetworkRunFolder(out)
+    if args.resume and folder.exists():
+        saved = folder.read_config()
+        if saved.replace(steps=cfg.steps).to_dict() != cfg.to_dict():
+            print(f"wordtensor: note: resuming {out} with its saved settings", file=sys.stderr)
+        cfg = saved.replace(steps=args.steps)
+    res = train_network(cfg, device=args.device, run_dir=out, resume=args.resume,
+                        progress=not args.no_progress)
+    data = res.summary()
+    if not args.no_plots:
+        from .network_analysis import plot_network_run
+
+        data["plots"] = [str(p) for p in plot_network_run(res, out)]
+        folder.write_summary(data)
+
+    def text(d):
+        lines = [f"{d['spec']} {d['word']}: {d['activation']} network, {d['loss']} loss, "
+                 f"{d['steps']} steps, {len(d['seeds'])} instance(s), {d['seconds']:.1f} s",
+                 f"  {'seed':>4} {'width':>5} {'frac':>5} {'train acc':>9} {'test acc':>8} "
+                 f"{'train=1 at':>10} {'test≥99% at':>11} {'ratio':>6}  neurons (active per triplet)"]
+        for j in range(len(d["seeds"])):
+            nb = d["neurons"][j]
+            comp = ", ".join([f"{v}×({k})" for k, v in nb["per_triplet"].items()]
+                             + ([f"{nb['mixed']} mixed"] if nb["mixed"] else []))
+            lines.append(
+                f"  {d['seeds'][j]:>4} {d['widths'][j]:>5} {d['train_fractions'][j]:>5g} "
+                f"{_fmt(d['train_accuracy'][j], '.4f', 9)} {_fmt(d['test_accuracy'][j], '.4f', 8)} "
+                f"{_fmt(d['step_train_100'][j], 'd', 10)} {_fmt(d['step_test_99'][j], 'd', 11)} "
+                f"{_fmt(d['grok_ratio'][j], '.1f', 6)}  {comp}"
+                + ("" if d["status"][j] == "ok" else f"  [{d['status'][j]}]"))
+        lines += [f"note: {x}" for x in d["notes"]]
+        lines.append(f"run folder: {d['run_dir']}")
+        return "\n".join(lines)
+
+    emit(args, data, text)
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from .compare import compare, compare_text, plot_compare
+    from .network import is_network_run
+
+    if not is_network_run(args.run_dir):
+        raise UsageError(f"compare: {args.run_dir} is not a network run folder "
+                         "(make one with 'wordtensor network … --out DIR')")
+    if args.surrogate is not None and not (Path(args.surrogate) / "config.json").is_file():
+        raise UsageError(f"compare: {args.surrogate} is not a surrogate run folder")
+    if not args.tol > 0:
+        raise UsageError(f"compare: --tol must be > 0, got {args.tol}")
+    data = compare(args.run_dir, surrogate_dir=args.surrogate, instances=args.instance,
+                   tol=args.tol)
+    if not args.no_plot:
+        data["plot"] = str(plot_compare(data, Path(args.run_dir) / "compare.png"))
+    emit(args, data, lambda d: compare_text(d) + (f"\nplot: {d['plot']}" if "plot" in d else ""))
+    return 0
