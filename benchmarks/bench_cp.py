@@ -205,9 +205,11 @@ def _scaling_row(spec: str, R: int, reps: int, rng) -> tuple[int, float, float, 
     def coo_sweep() -> None:
         solvers[1].F = solvers[1]._sweep(solvers[1].F, solvers[1].sched.lam)
 
-    # interleaved, so that all three see the same load on a shared machine
+    # interleaved, so that all three see the same load on a shared machine; one warm-up each
     times: dict[str, list[float]] = {"dense": [], "table": [], "coo": []}
     with torch.no_grad():
+        for fn in (dense_sweep, table_sweep, coo_sweep):
+            fn()
         for _ in range(reps):
             for key, fn in (("dense", dense_sweep), ("table", table_sweep), ("coo", coo_sweep)):
                 t0 = time.perf_counter()

@@ -96,7 +96,8 @@ def cp_search(tensor: object, rank: int, *, restarts: int = 20, random_state: ob
     tensor : dense array (numpy/torch, order >= 3), :class:`~wordtensor.WordTensor`, or
         ``(coords, values, shape)``.
     rank : number of rank-one terms.
-    restarts : number of random starts (attempt ``i`` uses seed ``random_state + i``).
+    restarts : number of random starts (attempt ``i`` starts from a seed drawn from
+        ``numpy.random.SeedSequence([random_state, i])``, recorded in ``history``).
     tol : success threshold on the relative Frobenius error, verified in float64.
     method : ``"lm"`` (default; Levenberg-Marquardt, for ``rank * sum(shape)`` up to 4000),
         ``"als"`` or ``"adam"`` (any size; polished by LM or plain ALS at the end).
@@ -189,8 +190,9 @@ def cp_rank(tensor: object, max_rank: int, min_rank: int | None = None, *, resta
             ) -> CPRankResult:
     """Scan ranks from ``max_rank`` down: the smallest rank with an exact decomposition found.
 
-    At each rank every one of ``restarts`` restarts is run (so the success rate is measured),
-    with :func:`cp_search`'s other options. The scan stops below ``min_rank`` (default: the
+    At each rank every one of ``restarts`` restarts is run (so the success rate is measured;
+    ``stop_on_success=True`` makes the scan faster but the rates meaningless), with
+    :func:`cp_search`'s other options. The scan stops below ``min_rank`` (default: the
     flattening lower bound, below which no decomposition exists) and, if ``stop_at_failure``, at
     the first rank where no restart succeeds.  Each :class:`RankRecord` carries the success rate,
     best error and the border-rank :class:`Symptoms` of the best attempt (diverging components,
@@ -209,10 +211,11 @@ def cp_rank(tensor: object, max_rank: int, min_rank: int | None = None, *, resta
         raise WordTensorError(f"min_rank {lo} is above max_rank {max_rank} (the flattening lower "
                               f"bound is {lower})")
     seed = _seed(random_state)
+    stop_on_success = bool(search_options.pop("stop_on_success", False))
     records, found, found_cp = [], None, None
     for r in range(max_rank, lo - 1, -1):
         res = cp_search(tensor, r, restarts=restarts, method=method, random_state=seed, tol=tol,
-                        stop_on_success=False, progress=progress, **search_options)
+                        stop_on_success=stop_on_success, progress=progress, **search_options)
         best = min((h.error for h in res.history), default=res.error)
         records.append(RankRecord(rank=r, success_rate=res.success_rate, successes=res.successes,
                                   attempts=res.attempts, best_error=best, seconds=res.seconds,

@@ -3,8 +3,8 @@
 A batch of ``batch_size`` slots runs one solver; every ``check_every`` steps the driver looks at
 each slot's error, verifies candidates independently (float64, against the original input),
 ends attempts that converged, stagnated or ran out of iterations, and re-seeds the freed slots
-with the next restarts.  Attempt ``i`` always starts from the same random factors (seed
-``random_state + i``), whatever the batch size.
+with the next restarts.  Attempt ``i`` always starts from the same random factors (a seed drawn
+from ``SeedSequence([random_state, i])``), whatever the batch size.
 """
 
 from __future__ import annotations
@@ -119,7 +119,9 @@ def run(problem: Problem, tensor: object, rank: int, *, method: str, restarts: i
     import tensorly.cp_tensor  # noqa: F401  (import before the clock starts)
 
     def seed_of(i: int) -> int:
-        return int(random_state) + i
+        # independent streams per (random_state, attempt): different random_states never share
+        # starting points, and attempt i starts alike whatever the batch size
+        return int(np.random.SeedSequence([int(random_state), i]).generate_state(1)[0])
 
     def factors_for(attempts: list[int]) -> list[torch.Tensor]:
         per = []
