@@ -132,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print("tensorly: parafac(init='random', linesearch=True, n_iter_max="
           f"{args.tl_iters}, tol=1e-12), numpy backend, seeds 0..{seeds - 1}; ours: "
-          f"cp_search(method='lm'), success rate from one run of {seeds} restarts, 'first' = "
+          f"cp_search (method 'auto' = Levenberg-Marquardt here), success rate from one run "
+          f"of {seeds} restarts, 'first' = "
           f"median wall time of {repeats} searches stopping at their first success.  When "
           "tensorly never succeeds its time to a solution is unbounded ('inf'); '> x s' is the "
           "time it spent.")

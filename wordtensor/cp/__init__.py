@@ -52,8 +52,11 @@ __all__ = [
     "Certificate",
 ]
 
-#: The solvers :func:`cp_search` offers.
+#: The solvers :func:`cp_search` offers ("auto" picks one by size).
 METHODS = ("lm", "als", "adam")
+
+#: ``method="auto"`` uses Levenberg-Marquardt up to this many parameters, ALS above.
+AUTO_LM_PARAMS = 1200
 
 
 def __getattr__(name: str):
@@ -82,7 +85,7 @@ def _seed(random_state: object) -> int:
 
 
 def cp_search(tensor: object, rank: int, *, restarts: int = 20, random_state: object = 0,
-              tol: float = 1e-10, method: str = "lm", device: object = "cpu",
+              tol: float = 1e-10, method: str = "auto", device: object = "cpu",
               dtype: object = "float64", batch_size: int | None = None,
               max_iter: int | None = None, stop_on_success: bool = True,
               time_limit: float | None = None, init: Sequence | None = None,
@@ -99,8 +102,9 @@ def cp_search(tensor: object, rank: int, *, restarts: int = 20, random_state: ob
     restarts : number of random starts (attempt ``i`` starts from a seed drawn from
         ``numpy.random.SeedSequence([random_state, i])``, recorded in ``history``).
     tol : success threshold on the relative Frobenius error, verified in float64.
-    method : ``"lm"`` (default; Levenberg-Marquardt, for ``rank * sum(shape)`` up to 4000),
-        ``"als"`` or ``"adam"`` (any size; polished by LM or plain ALS at the end).
+    method : ``"lm"`` (Levenberg-Marquardt, for ``P = rank * sum(shape)`` up to 4000),
+        ``"als"`` or ``"adam"`` (any size; polished by LM or plain ALS at the end), or
+        ``"auto"`` (default): LM when ``P <= 1200`` (its ``P x P`` solves stay cheap), ALS above.
     device, dtype : where and in which precision the solver runs (``"cpu"``, ``"cuda"``;
         float64 is needed to reach ``tol = 1e-10``).
     batch_size : restarts run side by side (default 8 for LM, 32 otherwise); finished ones are
@@ -139,8 +143,9 @@ def cp_search(tensor: object, rank: int, *, restarts: int = 20, random_state: ob
     restarts = _pos_int("restarts", restarts)
     if not (isinstance(tol, (int, float)) and 0 < tol < 1):
         raise WordTensorError(f"tol must be in (0, 1), got {tol!r}")
-    if method not in METHODS:
-        raise WordTensorError(f"unknown method {method!r}: choose one of {', '.join(METHODS)}")
+    if method != "auto" and method not in METHODS:
+        raise WordTensorError(f"unknown method {method!r}: choose one of auto, "
+                              f"{', '.join(METHODS)}")
     if isinstance(dtype, str):
         dtype = getattr(torch, dtype, None)
     problem = as_problem(tensor, device=device, dtype=dtype)
@@ -148,6 +153,8 @@ def cp_search(tensor: object, rank: int, *, restarts: int = 20, random_state: ob
     problem64 = (problem if problem.dtype == torch.float64
                  else as_problem(tensor, device=device, dtype=torch.float64))
     P = rank * sum(problem.shape)
+    if method == "auto":
+        method = "lm" if P <= AUTO_LM_PARAMS else "als"
     work = (P**3 / 3 if method == "lm" else 0) + problem.nnz * rank * problem.ndim
     with torch.no_grad(), cpu_threads(threads, problem.device, work):
         return run(problem, tensor, rank, method=method, restarts=restarts,
@@ -185,7 +192,7 @@ def flattening_bound(tensor: object) -> int:
 
 
 def cp_rank(tensor: object, max_rank: int, min_rank: int | None = None, *, restarts: int = 20,
-            method: str = "lm", random_state: object = 0, tol: float = 1e-10,
+            method: str = "auto", random_state: object = 0, tol: float = 1e-10,
             stop_at_failure: bool = True, progress: bool = False, **search_options
             ) -> CPRankResult:
     """Scan ranks from ``max_rank`` down: the smallest rank with an exact decomposition found.
