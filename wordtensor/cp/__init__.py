@@ -26,7 +26,6 @@ triple.  Heavy imports (torch, tensorly) happen on first call.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -337,5 +336,3 @@ def border_symptoms(cp: object, tensor: object) -> Symptoms:
 
     return symptoms(cp, Target(tensor).norm)
 
-
-_ = math  # keep the import for type checkers of the doctests
