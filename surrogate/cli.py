@@ -58,6 +58,10 @@ def register(sub) -> None:
     p.add_argument("--fractions", type=float, nargs="+", required=True, metavar="F")
     p.add_argument("--rank-bounds", type=int, nargs=2, default=None, metavar=("LOWER", "UPPER"),
                    help="rank bounds to mark (default: computed, see surrogate.phase)")
+    p.add_argument("--model", choices=["surrogate", "network"], default="surrogate",
+                   help="network: two-layer networks; options left at their defaults take the "
+                        "network recipe (surrogate.network.RECIPE)")
+    p.add_argument("--activation", default=None, help="network activation (default: recipe's)")
     p.set_defaults(func=cmd_phase)
 
 
@@ -136,6 +140,10 @@ def cmd_surrogate(args) -> int:
 
 
 def cmd_phase(args) -> int:
+    if args.model == "network":
+        from .network_cli import cmd_phase_network
+
+        return cmd_phase_network(args)
     from .config import ConfigError
     from .phase import phase_diagram, plot_phase
 

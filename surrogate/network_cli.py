@@ -14,7 +14,7 @@ from wordtensor.commands import add_json
 
 from .network import ACTIVATIONS, RECIPE
 
-__all__ = ["register", "cmd_network", "cmd_compare"]
+__all__ = ["register", "cmd_network", "cmd_compare", "cmd_phase_network"]
 
 
 def register(sub) -> None:
@@ -159,4 +159,69 @@ def cmd_compare(args) -> int:
     if not args.no_plot:
         data["plot"] = str(plot_compare(data, Path(args.run_dir) / "compare.png"))
     emit(args, data, lambda d: compare_text(d) + (f"\nplot: {d['plot']}" if "plot" in d else ""))
+    return 0
+
+
+def cmd_phase_network(args) -> int:
+    """``wordtensor phase … --model network``: the width × training-fraction phase diagram of
+    networks. Options of the phase command left at their (surrogate) defaults take the network
+    recipe's values (:data:`surrogate.network.RECIPE`); ``--activation`` picks σ."""
+    from wordtensor.cli import build_parser
+
+    from .config import ConfigError
+    from .network import network_phase_diagram
+    from .phase import plot_phase
+
+    if args.threads is not None:
+        import torch
+
+        torch.set_num_threads(max(1, args.threads))
+    if args.steps < 0 or args.seeds < 1:
+        raise UsageError("phase: --steps must be ≥ 0 and --seeds ≥ 1")
+    base = build_parser().parse_args(["phase", args.spec, args.word, "--widths", "1",
+                                      "--fractions", "1"])
+    kw = {}
+    for name in ("lr", "weight_decay", "init_scale", "loss"):
+        given = getattr(args, name)
+        kw[name] = RECIPE[name] if given == getattr(base, name) else given
+    if getattr(args, "activation", None):
+        kw["activation"] = args.activation
+    kw["steps"] = RECIPE["steps"] if args.steps == base.steps else args.steps
+    if args.out:
+        out = Path(args.out)
+    elif args.resume:
+        raise UsageError("phase: --resume needs --out DIR (the run folder to continue)")
+    else:
+        stem = re.sub(r"[^A-Za-z0-9_.+-]+", "_", f"phase-network-{args.spec}-{args.word}")
+        out = Path("runs") / f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}"
+    try:
+        res = network_phase_diagram(
+            args.spec, args.word, args.widths, args.fractions,
+            list(range(args.seed_start, args.seed_start + args.seeds)), dtype=args.dtype,
+            device=args.device, run_dir=out, resume=args.resume, progress=not args.no_progress,
+            rank_bounds_=tuple(args.rank_bounds) if args.rank_bounds else None,
+            **({} if args.log_per_decade is None else {"log_per_decade": args.log_per_decade}),
+            **kw)
+    except ConfigError as exc:
+        raise UsageError(f"phase: {exc}") from None
+    data = res.to_dict() | {"model": "network", "settings": kw}
+    data["plot"] = str(plot_phase(res, out / "phase.png"))
+
+    def text(d):
+        S = len(d["seeds"])
+        lines = [f"{d['spec']} {d['word']} networks ({', '.join(f'{k} {v}' for k, v in kw.items())}"
+                 f"): mean test accuracy (seeds ≥ 99%) over {S} seed(s); rank bounds "
+                 f"{d['bounds']['lower']}...{d['bounds']['upper']}",
+                 "  width \\ frac " + "".join(f"{f:>12g}" for f in d["fractions"])]
+        for i, w in enumerate(d["widths"]):
+            cells = []
+            for j in range(len(d["fractions"])):
+                m = d["mean_test_acc"][i][j]
+                cells.append("n/a".rjust(12) if m is None else
+                             f"{m:.3f} ({round(d['solved'][i][j] * S)}/{S})".rjust(12))
+            lines.append(f"  {w:>12} " + "".join(cells))
+        lines.append(f"plot: {d['plot']}    run folder: {d['run_dir']}")
+        return "\n".join(lines)
+
+    emit(args, data, text)
     return 0

@@ -117,6 +117,20 @@ def test_cli_network_and_compare_json(tmp_path, capsys):
     assert rc == 0 and "2a,2a,2a" in text and (out / "compare.png").is_file()
 
 
+def test_cli_phase_model_network(tmp_path, capsys):
+    out = tmp_path / "phase"
+    rc = main(["phase", "S3", "xy", "--model", "network", "--widths", "4", "8", "--fractions",
+               "0.5", "1.0", "--seeds", "1", "--steps", "5", "--out", str(out), "--json",
+               "--no-progress"])
+    assert rc == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["model"] == "network" and np.array(d["train_acc"]).shape == (2, 2, 1)
+    from surrogate.network import RECIPE
+
+    assert d["settings"]["weight_decay"] == RECIPE["weight_decay"]  # the recipe, not 1e-5
+    assert (out / "phase.png").is_file() and (out / "phase.json").is_file()
+
+
 def test_cli_errors_are_one_line(tmp_path, capsys):
     assert main(["network", "S3", "xy", "--train-fraction", "1.5", "--no-progress"]) == 2
     assert "train fraction" in capsys.readouterr().err
