@@ -30,8 +30,8 @@ parameters kept, status ``diverged: … at step s``); the run folder is still wr
 >>> from surrogate.config import grid
 >>> cfg = NetworkConfig("S3", "xy", grid(2, 16, 1.0), steps=20)
 >>> res = train_network(cfg, progress=False)
->>> sorted(res.summary())[:3]
-['activation', 'errors', 'grok_ratio']
+>>> {"test_accuracy", "train_accuracy", "step_train_100", "step_test_99", "run_dir"} <= set(res.summary())
+True
 """
 
 from __future__ import annotations
