@@ -12,7 +12,7 @@ from pathlib import Path
 from wordtensor.cli import UsageError, emit
 from wordtensor.commands import add_json
 
-from .network import ACTIVATIONS, RECIPE
+from .network import ACTIVATIONS, RECIPE, recipe
 
 __all__ = ["register", "cmd_network", "cmd_compare", "cmd_phase_network"]
 
@@ -33,13 +33,16 @@ def register(sub) -> None:
                    help=f"full-batch AdamW steps (default {RECIPE['steps']})")
     p.add_argument("--seeds", type=int, default=4, help="seeds 0..K-1 (default 4)")
     p.add_argument("--seed-start", type=int, default=0, help="first seed (default 0)")
-    p.add_argument("--lr", type=float, default=RECIPE["lr"], help=f"default {RECIPE['lr']:g}")
-    p.add_argument("--weight-decay", type=float, default=RECIPE["weight_decay"],
-                   help=f"decoupled (AdamW) weight decay (default {RECIPE['weight_decay']:g})")
-    p.add_argument("--init-scale", type=float, default=RECIPE["init_scale"],
-                   help="E ~ N(0, s²), W ~ N(0, s²/width) (default "
-                        f"{RECIPE['init_scale']:g})")
-    p.add_argument("--loss", choices=["ce", "mse"], default=RECIPE["loss"])
+    p.add_argument("--lr", type=float, default=None,
+                   help=f"default: the activation's recipe ({RECIPE['lr']:g} for quadratic)")
+    p.add_argument("--weight-decay", type=float, default=None,
+                   help="decoupled (AdamW) weight decay (default: the activation's recipe, "
+                        f"{RECIPE['weight_decay']:g} for quadratic)")
+    p.add_argument("--init-scale", type=float, default=None,
+                   help="E ~ N(0, s²), W ~ N(0, s²/width) (default: the activation's recipe, "
+                        f"{RECIPE['init_scale']:g} for quadratic)")
+    p.add_argument("--loss", choices=["ce", "mse"], default=RECIPE["loss"],
+                   help=f"mse against the one-hot rows or cross-entropy (default {RECIPE['loss']})")
     p.add_argument("--grokfast", type=float, default=0.0, metavar="LAMBDA",
                    help="Grokfast EMA filter strength λ (default 0: off; α = 0.98)")
     p.add_argument("--eval-every", type=int, default=10,
@@ -95,6 +98,10 @@ def cmd_network(args) -> int:
         raise UsageError("network: --steps must be ≥ 0 and --seeds ≥ 1")
     out = _out_dir(args)
     seeds = range(args.seed_start, args.seed_start + args.seeds)
+    rec = recipe(args.activation)
+    for name in ("lr", "weight_decay", "init_scale"):
+        if getattr(args, name) is None:
+            setattr(args, name, rec[name])
     try:
         cfg = NetworkConfig(
             args.spec, args.word,
@@ -165,7 +172,8 @@ def cmd_compare(args) -> int:
 def cmd_phase_network(args) -> int:
     """``wordtensor phase … --model network``: the width × training-fraction phase diagram of
     networks. Options of the phase command left at their (surrogate) defaults take the network
-    recipe's values (:data:`surrogate.network.RECIPE`); ``--activation`` picks σ."""
+    recipe's values for the activation (:func:`surrogate.network.recipe`); ``--activation``
+    picks σ."""
     from wordtensor.cli import build_parser
 
     from .config import ConfigError
@@ -180,13 +188,12 @@ def cmd_phase_network(args) -> int:
         raise UsageError("phase: --steps must be ≥ 0 and --seeds ≥ 1")
     base = build_parser().parse_args(["phase", args.spec, args.word, "--widths", "1",
                                       "--fractions", "1"])
-    kw = {}
+    rec = recipe(getattr(args, "activation", None))
+    kw = {"activation": rec["activation"]}
     for name in ("lr", "weight_decay", "init_scale", "loss"):
         given = getattr(args, name)
-        kw[name] = RECIPE[name] if given == getattr(base, name) else given
-    if getattr(args, "activation", None):
-        kw["activation"] = args.activation
-    kw["steps"] = RECIPE["steps"] if args.steps == base.steps else args.steps
+        kw[name] = rec[name] if given == getattr(base, name) else given
+    kw["steps"] = rec["steps"] if args.steps == base.steps else args.steps
     if args.out:
         out = Path(args.out)
     elif args.resume:
