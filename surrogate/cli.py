@@ -122,9 +122,7 @@ def cmd_surrogate(args) -> int:
             def f(v, fmt):
                 w = int(re.match(r">?(\d+)", fmt).group(1))
                 return "-".rjust(w) if v is None else format(v, fmt)
-            c = d["components"][j]
-            comp = ", ".join([f"{v}×({k})" for k, v in c["per_triplet"].items()]
-                             + ([f"{c['mixed']} mixed"] if c["mixed"] else []))
+            comp = per_triplet_text(d["components"][j])
             lines.append(
                 f"  {d['seeds'][j]:>4} {d['widths'][j]:>5} {d['train_fractions'][j]:>5g} "
                 f"{f(d['train_accuracy'][j], '9.4f')} {f(d['test_accuracy'][j], '8.4f')} "
@@ -137,6 +135,12 @@ def cmd_surrogate(args) -> int:
 
     emit(args, data, text)
     return 0
+
+
+def per_triplet_text(counts: dict) -> str:
+    """``{"per_triplet": {triplet: count}, "mixed": m}`` as ``"3×(1a,1a,1a), …, m mixed"``."""
+    return ", ".join([f"{v}×({k})" for k, v in counts["per_triplet"].items()]
+                     + ([f"{counts['mixed']} mixed"] if counts["mixed"] else []))
 
 
 def cmd_phase(args) -> int:

@@ -76,8 +76,58 @@ def grid(seeds: Iterable[int] | int = 1, widths: Iterable[int] | int = 16,
                  for m, f, s in itertools.product(widths, fractions, seeds))
 
 
+class BatchConfig:
+    """What the surrogate's and the networks' configurations share: a tuple of
+    :class:`Instance` (normalised from dicts), Adam betas, the batch width, dict round trip,
+    ``replace``. Subclasses are frozen dataclasses with ``instances``, ``steps``, ``loss``,
+    ``betas`` and ``dtype`` fields and extend :meth:`check`."""
+
+    def __post_init__(self):
+        object.__setattr__(self, "instances", tuple(
+            i if isinstance(i, Instance) else Instance(**i) for i in self.instances))
+        object.__setattr__(self, "betas", tuple(float(b) for b in self.betas))
+        self.check()
+
+    def check(self) -> None:
+        if not self.instances:
+            raise ConfigError("a run needs at least one instance")
+        for i in self.instances:
+            i.check()
+        if self.steps < 0:
+            raise ConfigError(f"steps must be ≥ 0, got {self.steps}")
+        if self.loss not in LOSSES:
+            raise ConfigError(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
+        if self.dtype not in DTYPES:
+            raise ConfigError(f"unknown dtype {self.dtype!r}; choose one of {', '.join(DTYPES)}")
+        if not all(0 <= b < 1 for b in self.betas):
+            raise ConfigError(f"Adam betas must be in [0, 1), got {self.betas}")
+        if self.log_per_decade < 1:
+            raise ConfigError(f"log_per_decade must be ≥ 1, got {self.log_per_decade}")
+
+    @property
+    def width(self) -> int:
+        return max(i.width for i in self.instances)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["betas"] = list(self.betas)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict):
+        d = dict(d)
+        d.pop("format", None)
+        d["instances"] = tuple(Instance(**i) for i in d["instances"])
+        if "betas" in d:
+            d["betas"] = tuple(d["betas"])
+        return cls(**d)
+
+    def replace(self, **kw):
+        return replace(self, **kw)
+
+
 @dataclass(frozen=True)
-class SurrogateConfig:
+class SurrogateConfig(BatchConfig):
     """Everything that determines a batched run (saved as ``config.json``).
 
     ``log_per_decade`` log-spaced points per decade of steps carry the metrics and the
@@ -107,50 +157,11 @@ class SurrogateConfig:
     decay: str = "l2"
     extra: dict = field(default_factory=dict, compare=False)
 
-    def __post_init__(self):
-        object.__setattr__(self, "instances", tuple(
-            i if isinstance(i, Instance) else Instance(**i) for i in self.instances))
-        object.__setattr__(self, "betas", tuple(float(b) for b in self.betas))
-        self.check()
-
     def check(self) -> None:
-        if not self.instances:
-            raise ConfigError("a run needs at least one instance")
-        for i in self.instances:
-            i.check()
-        if self.steps < 0:
-            raise ConfigError(f"steps must be ≥ 0, got {self.steps}")
-        if self.loss not in LOSSES:
-            raise ConfigError(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
+        super().check()
         if self.optimizer not in OPTIMIZERS:
             raise ConfigError(f"unknown optimizer {self.optimizer!r}; choose one of "
                               f"{', '.join(OPTIMIZERS)}")
         if self.decay not in DECAYS:
             raise ConfigError(f"unknown weight-decay mode {self.decay!r}; choose one of "
                               f"{', '.join(DECAYS)}")
-        if self.dtype not in DTYPES:
-            raise ConfigError(f"unknown dtype {self.dtype!r}; choose one of {', '.join(DTYPES)}")
-        if self.log_per_decade < 1:
-            raise ConfigError(f"log_per_decade must be ≥ 1, got {self.log_per_decade}")
-        if not all(0 <= b < 1 for b in self.betas):
-            raise ConfigError(f"Adam betas must be in [0, 1), got {self.betas}")
-
-    @property
-    def width(self) -> int:
-        return max(i.width for i in self.instances)
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["betas"] = list(self.betas)
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict) -> SurrogateConfig:
-        d = dict(d)
-        d.pop("format", None)
-        d["instances"] = tuple(Instance(**i) for i in d["instances"])
-        d["betas"] = tuple(d.get("betas", (0.9, 0.999)))
-        return cls(**d)
-
-    def replace(self, **kw) -> SurrogateConfig:
-        return replace(self, **kw)

@@ -39,16 +39,17 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
 from wordtensor import WordTensor, word_tensor
 
-from .config import ConfigError, Instance, grid
-from .runs import FORMAT, RunFolder, RunFolderError, _npz_bytes, atomic_write
-from .train import TrainResult, log_schedule, make_split, torch_dtype
+from .config import BatchConfig, ConfigError, Instance, grid
+from .model import LOSSES
+from .runs import FORMAT, RunFolder, RunFolderError, _npz_bytes, atomic_write, csv_bytes
+from .train import TrainResult, log_schedule, make_split, run_steps, torch_dtype
 
 __all__ = ["ACTIVATIONS", "RECIPE", "ACTIVATION_RECIPES", "recipe", "NetworkConfig",
            "network_grid", "init_params", "forward",
@@ -64,8 +65,6 @@ ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "tanh": torch.tanh,
     "silu": torch.nn.functional.silu,
 }
-LOSSES = ("ce", "mse")
-DTYPES = ("float32", "float64")
 
 #: The grokking recipe, found by measurement on S4 xy at training fraction 0.6 (see
 #: docs/network_recipe.md): quadratic σ, MSE against the one-hot rows, full-batch AdamW with
@@ -127,7 +126,7 @@ def network_grid(seeds: Iterable[int] | int = 4, widths: Iterable[int] | int = R
 
 
 @dataclass(frozen=True)
-class NetworkConfig:
+class NetworkConfig(BatchConfig):
     """Everything that determines a batched network run (saved as ``config.json``).
 
     ``instances`` are :class:`surrogate.config.Instance` (seed, width, training fraction, lr,
@@ -165,57 +164,21 @@ class NetworkConfig:
     model: str = "network"
     extra: dict = field(default_factory=dict, compare=False)
 
-    def __post_init__(self):
-        object.__setattr__(self, "instances", tuple(
-            i if isinstance(i, Instance) else Instance(**i) for i in self.instances))
-        object.__setattr__(self, "betas", tuple(float(b) for b in self.betas))
-        self.check()
-
     def check(self) -> None:
-        if not self.instances:
-            raise ConfigError("a run needs at least one instance")
-        for i in self.instances:
-            i.check()
-        if self.steps < 0:
-            raise ConfigError(f"steps must be ≥ 0, got {self.steps}")
+        super().check()
         if self.activation not in ACTIVATIONS:
             raise ConfigError(f"unknown activation {self.activation!r}; choose one of "
                               f"{', '.join(ACTIVATIONS)}")
-        if self.loss not in LOSSES:
-            raise ConfigError(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
-        if self.dtype not in DTYPES:
-            raise ConfigError(f"unknown dtype {self.dtype!r}; choose one of {', '.join(DTYPES)}")
-        if not all(0 <= b < 1 for b in self.betas):
-            raise ConfigError(f"Adam betas must be in [0, 1), got {self.betas}")
         if not 0 <= self.grokfast_alpha < 1 or self.grokfast_lambda < 0:
             raise ConfigError("Grokfast needs 0 ≤ alpha < 1 and lambda ≥ 0, got "
                               f"{self.grokfast_alpha}, {self.grokfast_lambda}")
-        for name in ("eval_every", "log_per_decade", "checkpoint_per_decade"):
+        for name in ("eval_every", "checkpoint_per_decade"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be ≥ 1, got {getattr(self, name)}")
         if not self.output_scale >= 0:
             raise ConfigError(f"output_scale must be ≥ 0, got {self.output_scale}")
         if self.model != "network":
             raise ConfigError(f"not a network configuration (model {self.model!r})")
-
-    @property
-    def width(self) -> int:
-        return max(i.width for i in self.instances)
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["betas"] = list(self.betas)
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict) -> NetworkConfig:
-        d = dict(d)
-        d["instances"] = tuple(Instance(**i) for i in d["instances"])
-        d["betas"] = tuple(d.get("betas", RECIPE["betas"]))
-        return cls(**d)
-
-    def replace(self, **kw) -> NetworkConfig:
-        return replace(self, **kw)
 
 
 # ------------------------------------------------------------------------------- the model
@@ -631,17 +594,7 @@ class NetworkRunFolder(RunFolder):
         return NetworkConfig.from_dict(d["config"])
 
     def write_log(self, result, analyzer=None) -> None:  # noqa: ARG002 (signature of RunFolder)
-        import csv
-        import io
-
-        cols: list[str] = []
-        for r in result.rows:
-            cols += [c for c in r if c not in cols]
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
-        w.writeheader()
-        w.writerows(result.rows)
-        atomic_write(self.path / "metrics.csv", buf.getvalue().encode())
+        atomic_write(self.path / "metrics.csv", csv_bytes(result.rows))
         atomic_write(self.path / "checkpoints.npz", _npz_bytes(
             steps=np.array(result.checkpoint_steps, dtype=np.int64),
             **{p: np.stack(v) for p, v in result.checkpoints.items()}))
@@ -715,38 +668,16 @@ def train_network(config: NetworkConfig, *, tensor: WordTensor | None = None, de
     if dtype is not None:
         config = config.replace(dtype=str(torch_dtype(dtype)).removeprefix("torch."))
     result = NetworkResult(config)
-    writer = train_mask = state = saved = None
-    if run_dir is not None:
-        writer = NetworkRunFolder(run_dir)
-        if resume and writer.exists():
-            saved = writer.read_config()
-            if saved.replace(steps=config.steps).to_dict() != config.to_dict():
-                raise RunFolderError(
-                    f"{writer.path} holds a different configuration; resume it with its own "
-                    "settings (only steps may change) or choose another folder")
-            train_mask = writer.read_split()
-            state = writer.read_state()
-            if state is not None and int(state["t"]) > config.steps:
-                raise RunFolderError(f"{writer.path} is already at step {int(state['t'])}, past "
-                                     f"the {config.steps} steps asked for")
-        elif writer.exists():
-            raise RunFolderError(f"{writer.path} already holds a run; pass resume=True "
-                                 "(--resume) to continue it or choose another folder")
+    writer = NetworkRunFolder(run_dir) if run_dir is not None else None
+    train_mask, state, saved = (writer.open_for(config, resume) if writer is not None
+                                else (None, None, None))
     net = BatchedNetwork(config, tensor, device=device, dtype=dtype, train_mask=train_mask)
     analyzer = NetworkAnalyzer(tensor, device=net.device) if analyse else None
     result.train_mask = net.train_mask
     if analyzer is not None:
         result.bsc_names, result.support = analyzer.bsc_names, analyzer.support
     if writer is not None:
-        writer.path.mkdir(parents=True, exist_ok=True)
-        if state is not None:
-            net.load_state_dict(state)
-            writer.load_into(result, upto=net.t)
-            if saved.steps != config.steps:
-                writer.write_config(config, device=str(net.device))
-        else:
-            writer.write_config(config, device=str(net.device))
-            writer.write_split(net.train_mask, config)
+        writer.start(net, result, config, state, saved)
 
     schedule = set(log_schedule(config.steps, config.log_per_decade))
     ckpts = set(log_schedule(config.steps, config.checkpoint_per_decade))
@@ -754,6 +685,7 @@ def train_network(config: NetworkConfig, *, tensor: WordTensor | None = None, de
     def log(step: int):
         if net.t % config.eval_every:
             net.evaluate_test()
+        net.train_accuracy()
         result.rows += metric_rows(step, net, analyzer)
         result.steps.append(step)
         if step in ckpts or step == config.steps:
@@ -768,35 +700,15 @@ def train_network(config: NetworkConfig, *, tensor: WordTensor | None = None, de
 
     if net.t == 0:
         net.evaluate_test()
-        net.train_accuracy()
         log(0)
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
 
-        bar = tqdm(total=config.steps, initial=net.t, desc=f"network {config.spec} {config.word}",
-                   unit="step", mininterval=0.5, leave=False)
-    last_save = time.monotonic()
-    try:
-        while net.t < config.steps:
-            net.step()
-            if net.t in schedule:
-                net.train_accuracy()
-                log(net.t)
-                last_save = time.monotonic()
-            elif writer is not None and time.monotonic() - last_save > state_every_s:
-                writer.write_state(net.state_dict())
-                last_save = time.monotonic()
-            if bar is not None:
-                bar.update(1)
-                if net.t % 100 == 0:
-                    bar.set_postfix_str(f"test acc {np.nanmedian(net.last_test_acc):.3f}"
-                                        if np.isfinite(net.last_test_acc).any() else "")
-            if callback is not None:
-                callback(net.t, net)
-    finally:
-        if bar is not None:
-            bar.close()
+    def postfix(net):
+        acc = net.last_test_acc
+        return f"test acc {np.nanmedian(acc):.3f}" if np.isfinite(acc).any() else ""
+
+    run_steps(net, config.steps, schedule, log, writer, progress=progress,
+              desc=f"network {config.spec} {config.word}", callback=callback,
+              state_every_s=state_every_s, postfix=postfix)
     result.status = net.status()
     result.grok = net.grok_steps()
     result.params = net.numpy_params()

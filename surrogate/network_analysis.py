@@ -383,21 +383,12 @@ def bilinear_analysis(params, activation: str, analyzer: NetworkAnalyzer, *, ins
 
 
 # ------------------------------------------------------------------------------- plots
-def _series(res, key: str) -> tuple[np.ndarray, np.ndarray]:
-    B = len(res.config.instances)
-    steps = np.array(sorted({r["step"] for r in res.rows}))
-    pos = {s: j for j, s in enumerate(steps)}
-    out = np.full((len(steps), B), np.nan)
-    for r in res.rows:
-        if key in r:
-            out[pos[r["step"]], r["instance"]] = r[key]
-    return steps, out
-
-
 def plot_progress(res, path, instance: int | None = None) -> Path:
     """Excluded losses per support triplet, the excluded / restricted / train / test losses and
     the interaction mass on the support, against the step (one instance, or the median)."""
     from matplotlib.figure import Figure
+
+    from .plots import _series
 
     fig = Figure(figsize=(11, 4.2))
     ax, ax2 = fig.subplots(1, 2)

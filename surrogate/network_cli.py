@@ -12,6 +12,7 @@ from pathlib import Path
 from wordtensor.cli import UsageError, emit
 from wordtensor.commands import add_json
 
+from .cli import per_triplet_text
 from .network import ACTIVATIONS, RECIPE, recipe
 
 __all__ = ["register", "cmd_network", "cmd_compare", "cmd_phase_network"]
@@ -133,9 +134,7 @@ def cmd_network(args) -> int:
                  f"  {'seed':>4} {'width':>5} {'frac':>5} {'train acc':>9} {'test acc':>8} "
                  f"{'train=1 at':>10} {'test≥99% at':>11} {'ratio':>6}  neurons (active per triplet)"]
         for j in range(len(d["seeds"])):
-            nb = d["neurons"][j]
-            comp = ", ".join([f"{v}×({k})" for k, v in nb["per_triplet"].items()]
-                             + ([f"{nb['mixed']} mixed"] if nb["mixed"] else []))
+            comp = per_triplet_text(d["neurons"][j])
             lines.append(
                 f"  {d['seeds'][j]:>4} {d['widths'][j]:>5} {d['train_fractions'][j]:>5g} "
                 f"{_fmt(d['train_accuracy'][j], '.4f', 9)} {_fmt(d['test_accuracy'][j], '.4f', 8)} "

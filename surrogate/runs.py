@@ -66,6 +66,18 @@ def _npz_bytes(**arrays) -> bytes:
     return buf.getvalue()
 
 
+def csv_bytes(rows: list[dict]) -> bytes:
+    """The CSV text of ``rows`` (columns in order of first appearance; missing cells empty)."""
+    cols: list[str] = []
+    for r in rows:
+        cols += [c for c in r if c not in cols]
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    return buf.getvalue().encode()
+
+
 def _parse(key: str, value: str):
     if key == "status":
         return value
@@ -90,6 +102,41 @@ class RunFolder:
         text = json.dumps(data, indent=2, default=_json_default) + "\n"
         atomic_write(self.path / name, text.encode())
 
+    def open_for(self, config, resume: bool):
+        """Check this folder before a run of ``config`` starts: with ``resume`` an existing run
+        must hold the same configuration (only ``steps`` may change) and not be past
+        ``config.steps``; without it the folder must not hold a run. Returns
+        ``(train_mask, state, saved_config)`` to resume from (all None for a fresh run)."""
+        if not self.exists():
+            return None, None, None
+        if not resume:
+            raise RunFolderError(f"{self.path} already holds a run; pass resume=True "
+                                 "(--resume) to continue it or choose another folder")
+        saved = self.read_config()
+        if saved.replace(steps=config.steps).to_dict() != config.to_dict():
+            raise RunFolderError(
+                f"{self.path} holds a different configuration; resume it with its own "
+                "settings (only steps may change; read them with load_config) or choose "
+                "another folder")
+        state = self.read_state()
+        if state is not None and int(state["t"]) > config.steps:
+            raise RunFolderError(f"{self.path} is already at step {int(state['t'])}, past "
+                                 f"the {config.steps} steps asked for")
+        return self.read_split(), state, saved
+
+    def start(self, model, result, config, state, saved) -> None:
+        """Create the folder and either restore ``model``/``result`` from ``state`` (resume) or
+        write the configuration and split of a fresh run."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        if state is not None:
+            model.load_state_dict(state)
+            self.load_into(result, upto=model.t)
+            if saved.steps != config.steps:
+                self.write_config(config, device=str(model.device))
+        else:
+            self.write_config(config, device=str(model.device))
+            self.write_split(model.train_mask, config)
+
     def write_config(self, config: SurrogateConfig, device: str = "cpu") -> None:
         from wordtensor import __version__
 
@@ -106,14 +153,7 @@ class RunFolder:
 
     def write_log(self, result, analyzer) -> None:
         """metrics.csv, factors.npz and dynamics.npz from a TrainResult so far."""
-        cols: list[str] = []
-        for r in result.rows:
-            cols += [c for c in r if c not in cols]
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
-        w.writeheader()
-        w.writerows(result.rows)
-        atomic_write(self.path / "metrics.csv", buf.getvalue().encode())
+        atomic_write(self.path / "metrics.csv", csv_bytes(result.rows))
         steps = np.array(result.steps)
         atomic_write(self.path / "factors.npz",
                      _npz_bytes(steps=steps, factors=np.stack(result.factors)))

@@ -335,6 +335,39 @@ def metric_rows(step: int, m: dict, status: list[str], config: SurrogateConfig,
 DYNAMICS_KEYS = ("triplet_residual", "box_mass", "strength", "dominant", "purity", "active")
 
 
+def run_steps(model, steps: int, todo, log, writer, *, progress: bool, desc: str,
+              callback=None, state_every_s: float = 120.0, postfix=None) -> None:
+    """The training loop shared by the surrogate and the networks: ``model.step()`` until
+    ``model.t == steps``, ``log(t)`` at the steps in ``todo``, the resume state written at
+    least every ``state_every_s`` seconds in between, a tqdm bar (``postfix(model)`` → text
+    shown every 100 steps), ``callback(t, model)`` after every step."""
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=steps, initial=model.t, desc=desc, unit="step", mininterval=0.5,
+                   leave=False)
+    last_save = time.monotonic()
+    try:
+        while model.t < steps:
+            model.step()
+            if model.t in todo:
+                log(model.t)
+                last_save = time.monotonic()
+            elif writer is not None and time.monotonic() - last_save > state_every_s:
+                writer.write_state(model.state_dict())
+                last_save = time.monotonic()
+            if bar is not None:
+                bar.update(1)
+                if postfix is not None and model.t % 100 == 0:
+                    bar.set_postfix_str(postfix(model))
+            if callback is not None:
+                callback(model.t, model)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
 def train(config: SurrogateConfig, *, tensor: WordTensor | None = None, device="cpu",
           dtype=None, run_dir=None, resume: bool = False, progress: bool = True,
           callback: Callable[[int, BatchedCP], None] | None = None,
@@ -361,26 +394,9 @@ def train(config: SurrogateConfig, *, tensor: WordTensor | None = None, device="
     if dtype is not None:
         config = config.replace(dtype=str(torch_dtype(dtype)).removeprefix("torch."))
     result = TrainResult(config)
-    writer = None
-    train_mask = None
-    state = None
-    if run_dir is not None:
-        writer = runs.RunFolder(run_dir)
-        if resume and writer.exists():
-            saved = writer.read_config()
-            if saved.replace(steps=config.steps).to_dict() != config.to_dict():
-                raise runs.RunFolderError(
-                    f"{writer.path} holds a different configuration; resume it with its own "
-                    "settings (surrogate.runs.load_config; only steps may change) or choose "
-                    "another folder")
-            train_mask = writer.read_split()
-            state = writer.read_state()
-            if state is not None and int(state["t"]) > config.steps:
-                raise runs.RunFolderError(f"{writer.path} is already at step {int(state['t'])}, "
-                                          f"past the {config.steps} steps asked for")
-        elif writer.exists():
-            raise runs.RunFolderError(f"{writer.path} already holds a run; pass resume=True "
-                                      "(--resume) to continue it or choose another folder")
+    writer = runs.RunFolder(run_dir) if run_dir is not None else None
+    train_mask, state, saved = (writer.open_for(config, resume) if writer is not None
+                                else (None, None, None))
     model = BatchedCP(config, tensor, device=device, dtype=dtype, train_mask=train_mask,
                       compile=compile)
     analyzer = Analyzer(tensor, device=model.device, active_tol=config.active_tol,
@@ -388,15 +404,7 @@ def train(config: SurrogateConfig, *, tensor: WordTensor | None = None, device="
     result.train_mask = model.train_mask
     result.bsc_names, result.support = analyzer.bsc_names, analyzer.support
     if writer is not None:
-        writer.path.mkdir(parents=True, exist_ok=True)
-        if state is not None:
-            model.load_state_dict(state)
-            writer.load_into(result, upto=model.t)
-            if saved.steps != config.steps:
-                writer.write_config(config, device=str(model.device))
-        else:
-            writer.write_config(config, device=str(model.device))
-            writer.write_split(model.train_mask, config)
+        writer.start(model, result, config, state, saved)
 
     schedule = log_schedule(config.steps, config.log_per_decade)
     todo = set(schedule)
@@ -417,29 +425,9 @@ def train(config: SurrogateConfig, *, tensor: WordTensor | None = None, device="
 
     if model.t == 0 and 0 in todo:
         log(0)
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=config.steps, initial=model.t, desc=f"{config.spec} {config.word}",
-                   unit="step", mininterval=0.5, leave=False)
-    last_save = time.monotonic()
-    try:
-        while model.t < config.steps:
-            model.step()
-            if model.t in todo:
-                log(model.t)
-                last_save = time.monotonic()
-            elif writer is not None and time.monotonic() - last_save > state_every_s:
-                writer.write_state(model.state_dict())
-                last_save = time.monotonic()
-            if bar is not None:
-                bar.update(1)
-            if callback is not None:
-                callback(model.t, model)
-    finally:
-        if bar is not None:
-            bar.close()
+    run_steps(model, config.steps, todo, log, writer, progress=progress,
+              desc=f"{config.spec} {config.word}", callback=callback,
+              state_every_s=state_every_s)
     result.status = model.status()
     result.seconds = time.perf_counter() - t0
     if writer is not None:
