@@ -1,7 +1,7 @@
 """Batched vs one-at-a-time training of the two-layer network: steps per second.
 
 K seeds of the S4 ``xy`` network (the recipe: width 256, training fraction 0.6, quadratic,
-AdamW, cross-entropy) trained as one batched tensor program (``BatchedNetwork`` with K
+AdamW, MSE against the one-hot rows) trained as one batched tensor program (``BatchedNetwork`` with K
 instances) against a loop of K runs of the same code with one instance each, and against a
 plain one-run-at-a-time script (``torch.nn`` modules, autograd, ``torch.optim.AdamW``).
 Reported: instance-steps per second (K × batched steps per second) and the ratios, medians over
@@ -25,7 +25,7 @@ import time
 import torch
 
 from surrogate.config import grid
-from surrogate.network import ACTIVATIONS, RECIPE, BatchedNetwork, NetworkConfig
+from surrogate.network import ACTIVATIONS, RECIPE, BatchedNetwork, NetworkConfig, recipe
 
 
 def _sync(device):
@@ -34,12 +34,12 @@ def _sync(device):
 
 
 def _cfg(args, seeds):
+    r = recipe(args.activation)
     return NetworkConfig(args.spec, args.word,
-                         grid(seeds, args.width, args.fraction, lr=RECIPE["lr"],
-                              weight_decay=RECIPE["weight_decay"],
-                              init_scale=RECIPE["init_scale"]),
-                         steps=10**9, activation=args.activation, dtype=args.dtype,
-                         eval_every=10**9)
+                         grid(seeds, args.width, args.fraction, lr=r["lr"],
+                              weight_decay=r["weight_decay"], init_scale=r["init_scale"]),
+                         steps=10**9, activation=args.activation, loss=r["loss"],
+                         dtype=args.dtype, eval_every=10**9)
 
 
 def time_batched(args) -> float:
@@ -84,9 +84,14 @@ class _Net(torch.nn.Module):
         return self.out(self.act(self.e1(a) + self.e2(b) + self.b1))
 
 
-def _naive_step(net, opt, a, b, target):
+def _naive_step(net, opt, a, b, target, loss):
     opt.zero_grad()
-    torch.nn.functional.cross_entropy(net(a, b), target).backward()
+    logits = net(a, b)
+    if loss == "ce":
+        torch.nn.functional.cross_entropy(logits, target).backward()
+    else:  # MSE against the one-hot rows, mean over entries
+        onehot = torch.nn.functional.one_hot(target, logits.shape[-1]).to(logits.dtype)
+        torch.nn.functional.mse_loss(logits, onehot).backward()
     opt.step()
 
 
@@ -101,14 +106,15 @@ def time_naive(args) -> float:
         target = m.train_target[0]
         torch.manual_seed(s)
         net = _Net(m.n, args.width, args.activation).to(device=args.device, dtype=dtype)
-        opt = torch.optim.AdamW(net.parameters(), lr=RECIPE["lr"],
-                                weight_decay=RECIPE["weight_decay"], betas=RECIPE["betas"])
+        r = recipe(args.activation)
+        opt = torch.optim.AdamW(net.parameters(), lr=r["lr"], weight_decay=r["weight_decay"],
+                                betas=r["betas"])
         for _ in range(args.warmup):
-            _naive_step(net, opt, a, b, target)
+            _naive_step(net, opt, a, b, target, r["loss"])
         _sync(args.device)
         t = time.perf_counter()
         for _ in range(args.loop_steps):
-            _naive_step(net, opt, a, b, target)
+            _naive_step(net, opt, a, b, target, r["loss"])
         _sync(args.device)
         total += time.perf_counter() - t
     return args.seeds * args.loop_steps / total
