@@ -49,7 +49,7 @@ from wordtensor import WordTensor, word_tensor
 from .config import BatchConfig, ConfigError, Instance, grid
 from .model import LOSSES
 from .runs import FORMAT, RunFolder, RunFolderError, _npz_bytes, atomic_write, csv_bytes
-from .train import TrainResult, log_schedule, make_split, run_steps, torch_dtype
+from .train import AdamBatch, TrainResult, log_schedule, make_split, run_steps, torch_dtype
 
 __all__ = ["ACTIVATIONS", "RECIPE", "ACTIVATION_RECIPES", "recipe", "NetworkConfig",
            "network_grid", "init_params", "forward",
@@ -286,7 +286,7 @@ def _padded(masks: np.ndarray, device) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.as_tensor(idx, device=device), torch.as_tensor(wt, device=device)
 
 
-class BatchedNetwork:
+class BatchedNetwork(AdamBatch):
     """The training state of a batch of networks: all parameters of instance b in one flat row
     ``theta[b]`` (``params`` gives the named views E, b1, W, b2), the AdamW moments and Grokfast
     EMA of the same shape, step ``t``, ``alive`` / ``failed_at``, and the first steps at which
@@ -448,18 +448,9 @@ class BatchedNetwork:
             at += size
         return torch.cat(parts, dim=1)
 
-    def status(self) -> list[str]:
-        """"ok" or a one-line reason per instance."""
-        out = []
-        for b, s in enumerate(self.failed_at.tolist()):
-            if s < 0:
-                out.append("ok")
-            else:
-                i = self.config.instances[b]
-                out.append(f"diverged: non-finite parameters at step {s} (lr {i.lr:g}, weight "
-                           f"decay {i.weight_decay:g}, init scale {i.init_scale:g}); stopped at "
-                           f"step {s - 1}")
-        return out
+    def _diverged_details(self, inst) -> str:
+        return (f"lr {inst.lr:g}, weight decay {inst.weight_decay:g}, init scale "
+                f"{inst.init_scale:g}")
 
     def grok_steps(self) -> list[dict]:
         """Per instance: step_train_100, step_test_<level> and grok_ratio (see
@@ -468,30 +459,17 @@ class BatchedNetwork:
 
     # -- state ---------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
-        st = {f"param_{p}": v.cpu().numpy() for p, v in self.params.items()}
-        st |= {"theta": self.theta.cpu().numpy(), "exp_avg": self.exp_avg.cpu().numpy(),
-               "exp_avg_sq": self.exp_avg_sq.cpu().numpy()}
+        st = super().state_dict() | {f"param_{p}": v.cpu().numpy() for p, v in self.params.items()}
         if self.grad_ema is not None:
             st["grad_ema"] = self.grad_ema.cpu().numpy()
-        return st | {"t": np.array(self.t), "alive": self.alive.cpu().numpy(),
-                     "failed_at": self.failed_at.cpu().numpy(), "step_train": self.step_train,
-                     "step_test": self.step_test, "last_train_acc": self.last_train_acc,
-                     "last_test_acc": self.last_test_acc}
+        return st | {"step_train": self.step_train, "step_test": self.step_test,
+                     "last_train_acc": self.last_train_acc, "last_test_acc": self.last_test_acc}
 
     def load_state_dict(self, state: dict) -> None:
-        kw = dict(device=self.device, dtype=self.dtype)
-        theta = torch.as_tensor(np.asarray(state["theta"]), **kw)
-        if theta.shape != self.theta.shape:
-            raise ValueError(f"saved parameters have shape {tuple(theta.shape)}, expected "
-                             f"{tuple(self.theta.shape)}")
-        self.theta = theta
-        self.exp_avg = torch.as_tensor(np.asarray(state["exp_avg"]), **kw)
-        self.exp_avg_sq = torch.as_tensor(np.asarray(state["exp_avg_sq"]), **kw)
+        super().load_state_dict(state)
         if self.grad_ema is not None:
-            self.grad_ema = torch.as_tensor(np.asarray(state["grad_ema"]), **kw)
-        self.t = int(state["t"])
-        self.alive = torch.as_tensor(np.asarray(state["alive"]), device=self.device).bool()
-        self.failed_at = torch.as_tensor(np.asarray(state["failed_at"]), device=self.device).long()
+            self.grad_ema = torch.as_tensor(np.asarray(state["grad_ema"]), device=self.device,
+                                            dtype=self.dtype)
         self.step_train = np.array(state["step_train"], dtype=np.int64)
         self.step_test = np.array(state["step_test"], dtype=np.int64)
         self.last_train_acc = np.array(state["last_train_acc"], dtype=float)

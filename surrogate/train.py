@@ -95,7 +95,47 @@ def train_step(theta, exp_avg, exp_avg_sq, alive, failed_at, t, onehot, weight, 
             torch.where(keep, v, exp_avg_sq), ok, failed_at)
 
 
-class BatchedCP:
+class AdamBatch:
+    """What the batched surrogate and the batched networks share: flat parameters ``theta``
+    (B, P) with Adam moments, step ``t``, per-instance ``alive`` / ``failed_at`` (the step of
+    the first non-finite update), their one-line status and the resume state."""
+
+    def _diverged_details(self, inst) -> str:
+        return f"lr {inst.lr:g}, init scale {inst.init_scale:g}"
+
+    def status(self) -> list[str]:
+        """"ok" or a one-line reason per instance."""
+        out = []
+        for b, s in enumerate(self.failed_at.tolist()):
+            if s < 0:
+                out.append("ok")
+            else:
+                out.append(f"diverged: non-finite parameters at step {s} "
+                           f"({self._diverged_details(self.config.instances[b])}); stopped at "
+                           f"step {s - 1}")
+        return out
+
+    # -- state ---------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return {"theta": self.theta.cpu().numpy(), "exp_avg": self.exp_avg.cpu().numpy(),
+                "exp_avg_sq": self.exp_avg_sq.cpu().numpy(), "t": np.array(self.t),
+                "alive": self.alive.cpu().numpy(), "failed_at": self.failed_at.cpu().numpy()}
+
+    def load_state_dict(self, state: dict) -> None:
+        kw = dict(device=self.device, dtype=self.dtype)
+        theta = torch.as_tensor(np.asarray(state["theta"]), **kw)
+        if theta.shape != self.theta.shape:
+            raise ValueError(f"saved parameters have shape {tuple(theta.shape)}, expected "
+                             f"{tuple(self.theta.shape)}")
+        self.theta = theta
+        self.exp_avg = torch.as_tensor(np.asarray(state["exp_avg"]), **kw)
+        self.exp_avg_sq = torch.as_tensor(np.asarray(state["exp_avg_sq"]), **kw)
+        self.t = int(state["t"])
+        self.alive = torch.as_tensor(np.asarray(state["alive"]), device=self.device).bool()
+        self.failed_at = torch.as_tensor(np.asarray(state["failed_at"]), device=self.device).long()
+
+
+class BatchedCP(AdamBatch):
     """The training state of a batch: ``theta`` (B, k+1, n, M), optimiser moments, step ``t``,
     ``alive`` and ``failed_at`` per instance. ``step()`` does one full-batch update of every
     instance.
@@ -175,37 +215,6 @@ class BatchedCP:
         self.theta, self.exp_avg, self.exp_avg_sq, self.alive, self.failed_at = self._step_fn()(
             self.theta, self.exp_avg, self.exp_avg_sq, self.alive, self.failed_at, t,
             self.onehot, self.weight, self.index, self.lr, self.wd, self._wmask)
-
-    def status(self) -> list[str]:
-        """"ok" or a one-line reason per instance."""
-        out = []
-        for b, s in enumerate(self.failed_at.tolist()):
-            if s < 0:
-                out.append("ok")
-            else:
-                i = self.config.instances[b]
-                out.append(f"diverged: non-finite parameters at step {s} (lr {i.lr:g}, init scale "
-                           f"{i.init_scale:g}); stopped at step {s - 1}")
-        return out
-
-    # -- state ---------------------------------------------------------------------------------
-    def state_dict(self) -> dict[str, np.ndarray]:
-        return {"theta": self.theta.cpu().numpy(), "exp_avg": self.exp_avg.cpu().numpy(),
-                "exp_avg_sq": self.exp_avg_sq.cpu().numpy(), "t": np.array(self.t),
-                "alive": self.alive.cpu().numpy(), "failed_at": self.failed_at.cpu().numpy()}
-
-    def load_state_dict(self, state: dict) -> None:
-        kw = dict(device=self.device, dtype=self.dtype)
-        theta = torch.as_tensor(np.asarray(state["theta"]), **kw)
-        if theta.shape != self.theta.shape:
-            raise ValueError(f"saved factors have shape {tuple(theta.shape)}, expected "
-                             f"{tuple(self.theta.shape)}")
-        self.theta = theta
-        self.exp_avg = torch.as_tensor(np.asarray(state["exp_avg"]), **kw)
-        self.exp_avg_sq = torch.as_tensor(np.asarray(state["exp_avg_sq"]), **kw)
-        self.t = int(state["t"])
-        self.alive = torch.as_tensor(np.asarray(state["alive"]), device=self.device).bool()
-        self.failed_at = torch.as_tensor(np.asarray(state["failed_at"]), device=self.device).long()
 
 
 @dataclass
