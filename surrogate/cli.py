@@ -143,6 +143,21 @@ def per_triplet_text(counts: dict) -> str:
                      + ([f"{counts['mixed']} mixed"] if counts["mixed"] else []))
 
 
+def phase_text(d: dict, title: str) -> str:
+    """The phase-diagram grid of ``wordtensor phase`` (mean test accuracy, seeds ≥ 99%)."""
+    S = len(d["seeds"])
+    lines = [title, "  width \\ frac " + "".join(f"{f:>12g}" for f in d["fractions"])]
+    for i, w in enumerate(d["widths"]):
+        cells = []
+        for j in range(len(d["fractions"])):
+            m = d["mean_test_acc"][i][j]
+            cells.append("n/a".rjust(12) if m is None else
+                         f"{m:.3f} ({round(d['solved'][i][j] * S)}/{S})".rjust(12))
+        lines.append(f"  {w:>12} " + "".join(cells))
+    lines.append(f"plot: {d['plot']}    run folder: {d['run_dir']}")
+    return "\n".join(lines)
+
+
 def cmd_phase(args) -> int:
     if args.model == "network":
         from .network_cli import cmd_phase_network
@@ -168,20 +183,9 @@ def cmd_phase(args) -> int:
     data["plot"] = str(png)
 
     def text(d):
-        lines = [f"{d['spec']} {d['word']}: mean test accuracy (seeds ≥ 99%) over "
-                 f"{len(d['seeds'])} seed(s); rank bounds {d['bounds']['lower']}..."
-                 f"{d['bounds']['upper']} ({d['bounds']['source']})",
-                 "  width \\ frac " + "".join(f"{f:>12g}" for f in d["fractions"])]
-        S = len(d["seeds"])
-        for i, w in enumerate(d["widths"]):
-            cells = []
-            for j in range(len(d["fractions"])):
-                m = d["mean_test_acc"][i][j]
-                cells.append("n/a".rjust(12) if m is None else
-                             f"{m:.3f} ({round(d['solved'][i][j] * S)}/{S})".rjust(12))
-            lines.append(f"  {w:>12} " + "".join(cells))
-        lines.append(f"plot: {d['plot']}    run folder: {d['run_dir']}")
-        return "\n".join(lines)
+        return phase_text(d, f"{d['spec']} {d['word']}: mean test accuracy (seeds ≥ 99%) over "
+                             f"{len(d['seeds'])} seed(s); rank bounds {d['bounds']['lower']}..."
+                             f"{d['bounds']['upper']} ({d['bounds']['source']})")
 
     emit(args, data, text)
     return 0

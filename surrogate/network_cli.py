@@ -12,7 +12,7 @@ from pathlib import Path
 from wordtensor.cli import UsageError, emit
 from wordtensor.commands import add_json
 
-from .cli import per_triplet_text
+from .cli import per_triplet_text, phase_text
 from .network import ACTIVATIONS, RECIPE, recipe
 
 __all__ = ["register", "cmd_network", "cmd_compare", "cmd_phase_network"]
@@ -214,20 +214,10 @@ def cmd_phase_network(args) -> int:
     data["plot"] = str(plot_phase(res, out / "phase.png"))
 
     def text(d):
-        S = len(d["seeds"])
-        lines = [f"{d['spec']} {d['word']} networks ({', '.join(f'{k} {v}' for k, v in kw.items())}"
-                 f"): mean test accuracy (seeds ≥ 99%) over {S} seed(s); rank bounds "
-                 f"{d['bounds']['lower']}...{d['bounds']['upper']}",
-                 "  width \\ frac " + "".join(f"{f:>12g}" for f in d["fractions"])]
-        for i, w in enumerate(d["widths"]):
-            cells = []
-            for j in range(len(d["fractions"])):
-                m = d["mean_test_acc"][i][j]
-                cells.append("n/a".rjust(12) if m is None else
-                             f"{m:.3f} ({round(d['solved'][i][j] * S)}/{S})".rjust(12))
-            lines.append(f"  {w:>12} " + "".join(cells))
-        lines.append(f"plot: {d['plot']}    run folder: {d['run_dir']}")
-        return "\n".join(lines)
+        return phase_text(d, f"{d['spec']} {d['word']} networks ("
+                             f"{', '.join(f'{k} {v}' for k, v in kw.items())}): mean test "
+                             f"accuracy (seeds ≥ 99%) over {len(d['seeds'])} seed(s); rank bounds "
+                             f"{d['bounds']['lower']}...{d['bounds']['upper']}")
 
     emit(args, data, text)
     return 0
