@@ -21,7 +21,17 @@ _TOL = 1e-7
 
 
 def class_structure_constants(G: Group) -> np.ndarray:
-    """a[r, s, t] = #{(x, y) ∈ C_r × C_s : x·y = z_t} for a fixed z_t ∈ C_t."""
+    """a[r, s, t] = #{(x, y) ∈ C_r × C_s : x·y = z_t} for a fixed z_t ∈ C_t.
+
+    On S3 (classes: identity, 3 transpositions, 2 three-cycles), a product of two transpositions
+    is the identity in 3 ways, a given 3-cycle in 3 ways, and never a transposition:
+
+    >>> a = class_structure_constants(Group.from_spec("S3"))
+    >>> a.shape, a[1, 1].tolist(), a[2, 2].tolist()
+    ((3, 3, 3), [3, 0, 3], [2, 0, 1])
+    >>> a.sum(axis=1)[:, 0].tolist()   # Σ_s a[r, s, t] = |C_r|
+    [1, 3, 2]
+    """
     classes = G.conjugacy_classes
     k = len(classes)
     cls = G.class_of
@@ -42,6 +52,17 @@ class CharacterTable:
     real before complex before quaternionic, then by their values, with the trivial character
     first; classes follow ``G.conjugacy_classes`` (identity class first). ``names`` are like
     ``"1a"``, ``"2a"``, ``"3b"`` (degree and a letter within that degree).
+
+    >>> ct = character_table(Group.from_spec("S3"))
+    >>> ct.names, ct.class_sizes.tolist()
+    (('1a', '1b', '2a'), [1, 3, 2])
+    >>> np.rint(ct.values.real).astype(int).tolist()
+    [[1, 1, 1], [1, -1, 1], [2, 0, -1]]
+    >>> chi = ct.values                      # row orthogonality: ⟨χ_i, χ_j⟩ = δ_ij
+    >>> [[round(ct.inner(chi[i], chi[j]).real) for j in range(3)] for i in range(3)]
+    [[1, 0, 0], [0, 1, 0], [0, 0, 1]]
+    >>> ct.decompose(ct.values[2] ** 2).tolist()   # 2 ⊗ 2 = 1a + 1b + 2a
+    [1, 1, 1]
     """
 
     group: Group = field(repr=False)

@@ -14,6 +14,33 @@ __all__ = ["register"]
 
 
 def register(sub) -> None:
+    """Add the sub-commands ``irreps``, ``characters``, ``fusion`` and ``rank`` to an argparse
+    sub-parsers object (the ``wordtensor.commands`` entry point of this package).
+
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser(prog="demo")
+    >>> sub = parser.add_subparsers()
+    >>> register(sub)
+    >>> sorted(sub.choices)
+    ['characters', 'fusion', 'irreps', 'rank']
+    >>> args = parser.parse_args(["characters", "S3"])
+    >>> args.func(args)
+    character table of S3 (order 6)
+    <BLANKLINE>
+    class            C0   C1   C2
+    size              1    3    2
+    order             1    2    3
+    -----------------------------
+    1a           +    1    1    1
+    1b           +    1   -1    1
+    2a           +    2    0   -1
+    <BLANKLINE>
+    FS indicator: + real, o complex, - quaternionic. Class representatives:
+      C0: ()
+      C1: (2,3)
+      C2: (1,2,3)
+    0
+    """
     p = sub.add_parser("irreps", help="complex irreps and bscs (real irreps) of a group")
     p.add_argument("spec", help="group spec, e.g. S3, Q8, SL(2,3)")
     add_json(p)

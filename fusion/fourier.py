@@ -42,6 +42,19 @@ class FourierBasis:
 
     ``forward(f)`` gives the coefficients of a function f ∈ R^G (group axis ``axis``);
     ``inverse`` maps them back. ``labels[r]`` names row r, e.g. ``"2a[1,0]"``.
+
+    >>> from wordtensor import Group
+    >>> F = fourier_basis(Group.from_spec("S3"))
+    >>> F.labels
+    ('1a[0,0]', '1b[0,0]', '2a[0,0]', '2a[0,1]', '2a[1,0]', '2a[1,1]')
+    >>> F.rows(2).shape                       # R_φ of the 2-dim bsc has dimension 4
+    (4, 6)
+    >>> c = F.forward(np.ones(6))             # a constant lives on the trivial row only
+    >>> bool(np.isclose(c[0], np.sqrt(6)) and np.allclose(c[1:], 0))
+    True
+    >>> f = np.arange(6.0)
+    >>> bool(np.allclose(F.inverse(F.forward(f)), f))
+    True
     """
 
     group: Group = field(repr=False)
@@ -93,7 +106,18 @@ def fourier_basis(G: Group) -> FourierBasis:
 
 
 def plancherel_weights(G: Group) -> np.ndarray:
-    """c_φ with f(x) = Σ_φ c_φ tr(R_φ(x)ᵀ f̂(φ)) and Σ f² = Σ c_φ ‖f̂(φ)‖²."""
+    """c_φ with f(x) = Σ_φ c_φ tr(R_φ(x)ᵀ f̂(φ)) and Σ f² = Σ c_φ ‖f̂(φ)‖².
+
+    >>> from wordtensor import Group
+    >>> G = Group.from_spec("Q8")   # four real 1-dim bscs and one quaternionic of D = 4
+    >>> (8 * plancherel_weights(G)).round(12).tolist()   # D/n, D/n, ..., D/(4n)
+    [1.0, 1.0, 1.0, 1.0, 1.0]
+    >>> f = np.arange(8.0)
+    >>> fhat = fourier_transform(G, f)
+    >>> energy = sum(c * np.sum(F**2) for c, F in zip(plancherel_weights(G), fhat))
+    >>> float(f @ f), bool(np.isclose(energy, 140.0))          # Plancherel
+    (140.0, True)
+    """
     n = G.order
     div = {"real": 1, "complex": 2, "quaternionic": 4}
     return np.array([b.dim / (div[b.kind] * n) for b in bscs(G)])
@@ -114,7 +138,19 @@ def fourier_transform(G: Group, f: np.ndarray) -> list[np.ndarray]:
 
 
 def inverse_fourier_transform(G: Group, fhat: list[np.ndarray]) -> np.ndarray:
-    """Inverse of :func:`fourier_transform`."""
+    """Inverse of :func:`fourier_transform`.
+
+    f̂(φ) = R_φ(e) = I for every bsc is the transform of the delta function at the identity:
+
+    >>> from wordtensor import Group
+    >>> G = Group.from_spec("Q8")
+    >>> delta = inverse_fourier_transform(G, [np.eye(b.dim) for b in bscs(G)])
+    >>> bool(np.allclose(delta, np.eye(8)[0]))
+    True
+    >>> f = np.arange(8.0)
+    >>> bool(np.allclose(inverse_fourier_transform(G, fourier_transform(G, f)), f))
+    True
+    """
     bl = bscs(G)
     if len(fhat) != len(bl):
         raise ValueError(f"expected {len(bl)} blocks (one per bsc), got {len(fhat)}")

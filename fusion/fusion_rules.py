@@ -43,7 +43,18 @@ def fusion_rules(G: Group) -> np.ndarray:
 
 def bsc_fusion_rules(G: Group) -> np.ndarray:
     """N[φ, ψ, ζ] = ⟨χ_φ χ_ψ, χ_ζ⟩ with DESIGN.md's bsc characters χ_φ (χ for ν = ±1,
-    χ + χ̄ for ν = 0), in the order of ``bscs(G)``."""
+    χ + χ̄ for ν = 0), in the order of ``bscs(G)``.
+
+    >>> from wordtensor import Group
+    >>> N = bsc_fusion_rules(Group.from_spec("S3"))   # bscs 1, 1', 2
+    >>> N[2, 2].tolist()                               # 2 ⊗ 2 = 1 + 1' + 2
+    [1, 1, 1]
+    >>> N[1, 1].tolist(), N[1, 2].tolist()             # 1' ⊗ 1' = 1, 1' ⊗ 2 = 2
+    ([1, 0, 0], [0, 0, 1])
+    >>> N = bsc_fusion_rules(Group.from_spec("Z4"))   # bscs 1a, 1b, 1c+1d (complex type)
+    >>> N[2, 2].tolist()                               # χ_φ = χ + χ̄ squared: 2·1a + 2·1b
+    [2, 2, 0]
+    """
     key = "fusion.bsc_fusion_rules"
     if key not in G.cache:
         chars = np.array([b.fusion_character for b in bscs(G)])
@@ -53,7 +64,15 @@ def bsc_fusion_rules(G: Group) -> np.ndarray:
 
 def decompose_character(G: Group, chi: np.ndarray) -> np.ndarray:
     """Multiplicities of each complex irrep in a character (values on classes, or on all n
-    elements)."""
+    elements).
+
+    >>> from wordtensor import Group
+    >>> G = Group.from_spec("S3")
+    >>> decompose_character(G, [6, 0, 0]).tolist()        # the regular character: d copies
+    [1, 1, 2]
+    >>> decompose_character(G, [3, 1, 1, 0, 0, 1]).tolist()   # S3 permuting 3 points
+    [1, 0, 1]
+    """
     ct = character_table(G)
     chi = np.asarray(chi, dtype=complex)
     if chi.shape == (G.order,):
@@ -64,7 +83,20 @@ def decompose_character(G: Group, chi: np.ndarray) -> np.ndarray:
 def decompose_real_character(G: Group, chi: np.ndarray) -> np.ndarray:
     """Multiplicities of each bsc (real irreducible representation) in the character of a real
     representation: m_φ = ⟨ψ, χ⟩ / ⟨tr R_φ, χ⟩ for χ ∈ φ (the divisor is 2 for quaternionic
-    type). Raises if the character is not that of a real representation."""
+    type). Raises if the character is not that of a real representation.
+
+    >>> from wordtensor import Group
+    >>> Q8 = Group.from_spec("Q8")
+    >>> decompose_character(Q8, [8] + [0] * 7).tolist()       # complex irreps: 2a twice
+    [1, 1, 1, 1, 2]
+    >>> decompose_real_character(Q8, [8] + [0] * 7).tolist()  # R[Q8] = 4 lines + H once
+    [1, 1, 1, 1, 1]
+    >>> Z4 = Group.from_spec("Z4")
+    >>> decompose_real_character(Z4, [1, 1j, -1, -1j])      # a complex character
+    Traceback (most recent call last):
+    ...
+    ValueError: not the character of a real representation (irrep multiplicities [0, 0, 1, 0])
+    """
     m = decompose_character(G, chi)
     out = []
     for b in bscs(G):
@@ -79,7 +111,13 @@ def decompose_real_character(G: Group, chi: np.ndarray) -> np.ndarray:
 
 def bsc_tensor_power(G: Group, zeta: int, power: int) -> np.ndarray:
     """⟨χ_ζ^power, χ_φ⟩ for every bsc φ (DESIGN.md's "φ ⊂ ζ^{⊗n}" means this is > 0); the
-    zeroth power is the trivial character."""
+    zeroth power is the trivial character.
+
+    >>> from wordtensor import Group
+    >>> G = Group.from_spec("S3")                      # bscs 1, 1', 2
+    >>> [bsc_tensor_power(G, 2, k).tolist() for k in range(4)]
+    [[1, 0, 0], [0, 0, 1], [1, 1, 1], [1, 1, 3]]
+    """
     if power < 0:
         raise ValueError(f"power must be >= 0, got {power}")
     bl = bscs(G)

@@ -30,7 +30,19 @@ KINDS = {1: "real", 0: "complex", -1: "quaternionic"}
 @dataclass(frozen=True, eq=False)
 class Irrep:
     """A complex irreducible representation: ``matrices[g]`` is the unitary d×d matrix of
-    element g (indexed like the group); ``character`` is its values on classes."""
+    element g (indexed like the group); ``character`` is its values on classes.
+
+    >>> G = Group.from_spec("S3")
+    >>> r = irreps(G)[2]
+    >>> r
+    Irrep(index=2, name='2a', dim=2, indicator=1)
+    >>> r.kind, r(0).shape
+    ('real', (2, 2))
+    >>> [round(float(np.trace(r(g)).real)) for g in range(G.order)]   # the character χ_2a
+    [2, 0, 0, -1, -1, 0]
+    >>> bool(np.allclose(r(1) @ r(2), r(G.mul[1, 2])))                  # ρ(a)ρ(b) = ρ(ab)
+    True
+    """
 
     index: int
     name: str
@@ -61,7 +73,16 @@ class BSC:
     ``matrices``: χ, χ + χ̄, 2χ); ``fusion_character`` is DESIGN.md's χ_φ (χ for ν = ±1,
     χ + χ̄ for ν = 0), used by the fusion rules. ``irreps`` are the indices of the complex
     irreps it comes from. R_φ (the span of its matrix coefficients in R^G) has dimension
-    ``space_dim`` = d², 2d², d²."""
+    ``space_dim`` = d², 2d², d².
+
+    >>> b = bscs(Group.from_spec("Z4"))[2]
+    >>> b
+    BSC(index=2, name='1c+1d', kind='complex', dim=2, irrep_dim=1, irreps=(2, 3))
+    >>> np.rint(b(1)).astype(int).tolist()     # the generator acts as a quarter turn
+    [[0, -1], [1, 0]]
+    >>> np.rint(b.character.real).astype(int).tolist(), b.space_dim
+    ([2, 0, -2, 0], 2)
+    """
 
     index: int
     name: str
@@ -271,7 +292,15 @@ def bscs(G: Group) -> tuple[BSC, ...]:
 
 
 def bsc_projector(G: Group, index: int) -> np.ndarray:
-    """P_φ[x, y] = (d/|G|) Σ_{χ∈φ} χ(x y⁻¹), the orthogonal projector of R^G onto R_φ."""
+    """P_φ[x, y] = (d/|G|) Σ_{χ∈φ} χ(x y⁻¹), the orthogonal projector of R^G onto R_φ.
+
+    >>> G = Group.from_spec("S3")
+    >>> P = bsc_projector(G, 2)                    # the 2-dim bsc: R_φ has dimension 4
+    >>> bool(np.allclose(P @ P, P) and np.allclose(P, P.T)), round(float(np.trace(P)))
+    (True, 4)
+    >>> bool(np.allclose(sum(bsc_projector(G, i) for i in range(3)), np.eye(6)))
+    True
+    """
     b = bscs(G)[index]
     ct = character_table(G)
     K = _class_matrix(G)

@@ -72,7 +72,16 @@ def _rank_mod_p(M: np.ndarray, p: int = _P) -> int:
 
 def flattening_ranks(T: WordTensor) -> list[dict]:
     """Rank of every mode unfolding: ``certified`` (rank mod p of the Gram matrix, a sound
-    lower bound), ``numerical`` (SVD of the Gram matrix) and ``exact`` (they agree)."""
+    lower bound), ``numerical`` (SVD of the Gram matrix) and ``exact`` (they agree).
+
+    >>> fl = flattening_ranks(word_tensor("S3", "xy"))
+    >>> tuple(f["certified"] for f in fl), all(f["exact"] for f in fl)
+    ((6, 6, 6), True)
+    >>> tuple(f["certified"] for f in flattening_ranks(word_tensor("S3", "[x,y]")))
+    (6, 6, 3)
+
+    (the commutators of S3 fill only A3, so the output unfolding has rank 3.)
+    """
     out = []
     for m in range(T.ndim):
         U = T.unfolding(m)
@@ -85,7 +94,13 @@ def flattening_ranks(T: WordTensor) -> list[dict]:
 
 
 def alder_strassen_bound(G: Group) -> int:
-    """2n − t for the multiplication tensor of R[G] (t = number of bscs)."""
+    """2n − t for the multiplication tensor of R[G] (t = number of bscs).
+
+    >>> [alder_strassen_bound(Group.from_spec(s)) for s in ("S3", "Z4", "Q8")]
+    [9, 5, 11]
+
+    (2·6 − 3, 2·4 − 3 and 2·8 − 5: S3 and Z4 have 3 bscs, Q8 has 5.)
+    """
     return 2 * G.order - len(bscs(G))
 
 
@@ -95,7 +110,20 @@ def multiplication_equivalence(T: WordTensor):
     (True, α, β), inputs swapped) with bijections α, β — e.g. ``yx``, ``XY``, ``x^2 y`` on a
     group of odd exponent, ``xyx`` on an abelian group of odd order. Then
     δ_w[a, b, c] = δ_xy[α(a), β(b), c] (or with a and b swapped), so both tensors have the same
-    rank. Returns None otherwise."""
+    rank. Returns None otherwise.
+
+    >>> multiplication_equivalence(word_tensor("S3", "xy"))[0]    # xy itself, inputs in order
+    False
+    >>> swap, alpha, beta = multiplication_equivalence(word_tensor("S3", "yx"))
+    >>> swap, bool((alpha == np.arange(6)).all())                  # yx: xy with inputs swapped
+    (True, True)
+    >>> swap, alpha, beta = multiplication_equivalence(word_tensor("S3", "XY"))
+    >>> G = Group.from_spec("S3")           # XY = x⁻¹y⁻¹: α = β = inversion
+    >>> swap, bool((alpha == G.inv).all() and (beta == G.inv).all())
+    (False, True)
+    >>> multiplication_equivalence(word_tensor("S3", "[x,y]")) is None
+    True
+    """
     if T.ndim != 3:
         return None
     G, n = T.group, T.n
@@ -115,7 +143,13 @@ def multiplication_equivalence(T: WordTensor):
 
 
 def lower_bound(T: WordTensor) -> tuple[int, str, dict]:
-    """The best sound lower bound: (value, method, details)."""
+    """The best sound lower bound: (value, method, details).
+
+    >>> lower_bound(word_tensor("S3", "xy"))[:2]      # Alder–Strassen 9 beats the flattenings 6
+    (9, 'alder-strassen')
+    >>> lower_bound(word_tensor("S3", "[x,y]"))[:2]
+    (6, 'flattening')
+    """
     fl = flattening_ranks(T)
     best = max(f["certified"] for f in fl)
     method = "flattening"
@@ -130,7 +164,20 @@ def lower_bound(T: WordTensor) -> tuple[int, str, dict]:
 def cp_error(cp: CPTensor, T: WordTensor, *, max_work: float = 2e10) -> tuple[float, str]:
     """(max-abs error, where): against the dense δ in the group basis (chunked) when the n³·R
     work is at most ``max_work``, else on random probes of the bilinear map (see
-    :func:`_probe_error`)."""
+    :func:`_probe_error`).
+
+    >>> T = word_tensor("S3", "xy")
+    >>> cp, _ = constructive_xy(T.group)
+    >>> err, where = cp_error(cp, T)
+    >>> bool(err < 1e-12), where
+    (True, 'group basis')
+    >>> err, where = cp_error(cp, T, max_work=0)      # probes of the bilinear map instead
+    >>> bool(err < 1e-12), where
+    (True, 'random probes')
+    >>> w, (A, B, C) = cp
+    >>> round(cp_error(CPTensor((w, [A, B, 0 * C])), T)[0], 9)   # the zero tensor is 1 off
+    1.0
+    """
     w, (A, B, C) = cp
     n, R = T.n, A.shape[1]
     if float(n) ** 3 * R > max_work:
@@ -166,7 +213,20 @@ def _probe_error(cp: CPTensor, T: WordTensor, probes: int = 32, seed: int = 0) -
 
 def algebra_embedding(b: BSC) -> tuple[str, int, np.ndarray]:
     """(algebra, d, ι) with ι[α] the real D×D matrix of the α-th basis element of M_d(algebra)
-    (``fusion.algorithms`` basis) inside the algebra spanned by the bsc's matrices."""
+    (``fusion.algorithms`` basis) inside the algebra spanned by the bsc's matrices.
+
+    >>> [algebra_embedding(b)[:2] for b in bscs(Group.from_spec("S3"))]
+    [('R', 1), ('R', 1), ('R', 2)]
+    >>> [algebra_embedding(b)[0] for b in bscs(Group.from_spec("Z4"))]   # 1c+1d is complex
+    ['R', 'R', 'C']
+    >>> alg, d, iota = algebra_embedding(bscs(Group.from_spec("Q8"))[-1])  # the quaternionic bsc
+    >>> alg, d, iota.shape
+    ('H', 1, (4, 4, 4))
+    >>> T_alg = algorithms.multiplication_tensor(alg, d)                 # ι is multiplicative
+    >>> bool(np.allclose(np.einsum("aij,bjk->abik", iota, iota),
+    ...                  np.einsum("abc,cik->abik", T_alg, iota)))
+    True
+    """
     d = b.irrep_dim
     if b.kind == "real":
         return "R", d, np.eye(d * d).reshape(d * d, d, d)
@@ -193,7 +253,22 @@ def algebra_embedding(b: BSC) -> tuple[str, int, np.ndarray]:
 def constructive_xy(G: Group) -> tuple[CPTensor, list[dict]]:
     """Certified factors of the multiplication tensor of R[G]: per bsc the best known algebra
     decomposition, mapped through the Fourier block to the group basis. Returns the CP and one
-    record per bsc (name, algebra, rank, method, block error)."""
+    record per bsc (name, algebra, rank, method, block error).
+
+    >>> cp, recs = constructive_xy(Group.from_spec("S3"))
+    >>> [(r["bsc"], r["algebra"], r["rank"], r["method"]) for r in recs]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [('1a', 'M_1(R)', 1, 'standard<1,1,1>'), ('1b', 'M_1(R)', 1, 'standard<1,1,1>'),
+     ('2a', 'M_2(R)', 7, 'strassen')]
+    >>> w, (A, B, C) = cp
+    >>> A.shape                                          # 1 + 1 + 7 = 9 components
+    (6, 9)
+    >>> rec = np.einsum("r,ar,br,cr->abc", w, A, B, C)
+    >>> bool(np.max(np.abs(rec - word_tensor("S3", "xy").dense())) < 1e-12)
+    True
+    >>> [r["rank"] for r in constructive_xy(Group.from_spec("Z4"))[1]]   # 5 = 2·4 − 3
+    [1, 1, 3]
+    """
     F = _basis(G)
     parts, records = [], []
     for phi, (b, c) in enumerate(zip(bscs(G), plancherel_weights(G))):
@@ -243,7 +318,18 @@ def _distinct_rows(M: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
 def slice_decomposition(T: WordTensor) -> tuple[CPTensor, int]:
     """Exact 0/1 factors from slices: δ = Σ_s (slice s) along the mode m that needs the fewest
     terms; a 0/1 slice matrix with r distinct non-zero rows is the sum of r terms
-    (indicator of those rows) ⊗ (the row), so rank(δ) ≤ Σ_s r_s."""
+    (indicator of those rows) ⊗ (the row), so rank(δ) ≤ Σ_s r_s.
+
+    >>> T = word_tensor("S3", "xy")
+    >>> cp, mode = slice_decomposition(T)
+    >>> cp.factors[0].shape[1], mode                  # one term per (a, output): n² = 36
+    (36, 0)
+    >>> cp_error(cp, T), sorted({float(x) for f in cp.factors for x in f.ravel()})
+    ((0.0, 'group basis'), [0.0, 1.0])
+    >>> cp, mode = slice_decomposition(word_tensor("S3", "[x,y]"))
+    >>> cp.factors[0].shape[1], mode                  # along the output: only 13 terms
+    (13, 2)
+    """
     if T.ndim != 3:
         raise WordTensorError("slice decompositions are implemented for two-variable words")
     n = T.n
@@ -290,7 +376,16 @@ class Box:
 
 @dataclass
 class BoxCover:
-    """Boxes partitioning the support and the bound Σ_boxes bound(box)."""
+    """Boxes partitioning the support and the bound Σ_boxes bound(box).
+
+    >>> bc = rank_bounds("S3", "xy").box_cover
+    >>> len(bc.boxes), bc.bound, bc.solver
+    (3, 9, 'milp')
+    >>> [(b.sets, b.bound, b.method) for b in bc.boxes][2]
+    (((2,), (2,), (2,)), 7, 'strassen')
+    >>> bc.to_json()["bound"]
+    9
+    """
 
     boxes: list[Box]
     bound: int
@@ -364,7 +459,19 @@ def box_cover(dec: TripletDecomposition, *, known: dict | None = None, milp_limi
     """A minimal-bound box cover of the support (scipy MILP over candidate boxes: the whole
     projection box, single triplets, all-one-index slabs and two-index fibres; greedy when there
     are more than ``milp_limit`` candidates). ``known`` maps a triplet to (rank, method, CP in
-    Fourier coordinates) used for singleton boxes (e.g. diagonal blocks of xy)."""
+    Fourier coordinates) used for singleton boxes (e.g. diagonal blocks of xy).
+
+    >>> d = decompose("S3", "xy")
+    >>> bc = box_cover(d)                    # multilinear (Tucker) bounds only: 1 + 1 + 4·4
+    >>> [(b.sets, b.bound) for b in bc.boxes], bc.bound
+    ... # doctest: +NORMALIZE_WHITESPACE
+    ([(((0,), (0,), (0,)), 1), (((1,), (1,), (1,)), 1), (((2,), (2,), (2,)), 16)], 18)
+    >>> known = {b.triplets[0]: (b.bound, b.method, b.factors)
+    ...          for b in rank_bounds("S3", "xy").box_cover.boxes}
+    >>> bc = box_cover(d, known=known)       # with Strassen's 7 for the M_2(R) block
+    >>> len(bc.boxes), bc.bound
+    (3, 9)
+    """
     from scipy.optimize import LinearConstraint, milp
 
     if dec.tensor.ndim != 3:
@@ -425,7 +532,20 @@ def box_cover_cp(dec: TripletDecomposition, cover: BoxCover) -> CPTensor:
 @dataclass
 class RankReport:
     """Lower and upper rank bounds of a word tensor with the certified factors of the upper
-    bound (``cp``, a tensorly CPTensor in the group basis)."""
+    bound (``cp``, a tensorly CPTensor in the group basis).
+
+    >>> r = rank_bounds("S3", "xy")
+    >>> r.lower, r.upper, r.exact, r.verified_in
+    (9, 9, True, 'group basis')
+    >>> bool(r.max_abs_error < 1e-12), r.to_json()["box_cover"]["bound"]
+    (True, 9)
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "s3_xy.npz")
+    >>> r.save(path)
+    >>> with np.load(path) as f:
+    ...     int(f["upper"]), f["A"].shape
+    (9, (6, 9))
+    """
 
     group: str
     word: str

@@ -43,6 +43,18 @@ def _common(p) -> None:
 
 
 def register(sub) -> None:
+    """Add the ``surrogate`` and ``phase`` sub-commands to the sub-parsers ``sub``.
+
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser(prog="wordtensor")
+    >>> register(parser.add_subparsers(dest="command"))
+    >>> args = parser.parse_args(["surrogate", "S3", "xy", "--width", "9", "12"])
+    >>> args.func is cmd_surrogate, args.width, args.steps, args.loss
+    (True, [9, 12], 2000, 'mse')
+    >>> args = parser.parse_args(["phase", "S3", "xy", "--widths", "4", "9", "--fractions", "1"])
+    >>> args.func is cmd_phase, args.widths, args.model
+    (True, [4, 9], 'surrogate')
+    """
     p = sub.add_parser("surrogate", help="train CP surrogates f̂(a,b) = Σ u_k[a] v_k[b] w_k")
     _common(p)
     p.add_argument("--width", type=int, nargs="+", default=[16], metavar="M",
@@ -81,6 +93,24 @@ def _setup(args, kind: str) -> Path:
 
 
 def cmd_surrogate(args) -> int:
+    """``wordtensor surrogate``: train a batch of CP surrogates into a run folder and print
+    the summary (JSON with ``--json``); returns the exit code.
+
+    >>> import contextlib, io, json, tempfile
+    >>> from wordtensor.cli import build_parser
+    >>> out = Path(tempfile.mkdtemp()) / "run"
+    >>> args = build_parser().parse_args(
+    ...     ["surrogate", "S3", "xy", "--width", "9", "--seeds", "2", "--steps", "10",
+    ...      "--out", str(out), "--no-progress", "--no-plots", "--json"])
+    >>> buf = io.StringIO()
+    >>> with contextlib.redirect_stdout(buf):
+    ...     rc = cmd_surrogate(args)
+    >>> d = json.loads(buf.getvalue())
+    >>> rc, d["steps"], d["seeds"], d["widths"], d["status"]
+    (0, 10, [0, 1], [9, 9], ['ok', 'ok'])
+    >>> (out / "summary.json").is_file()
+    True
+    """
     from .config import ConfigError, SurrogateConfig, grid
     from .runs import RunFolder
     from .train import train
@@ -159,6 +189,25 @@ def phase_text(d: dict, title: str) -> str:
 
 
 def cmd_phase(args) -> int:
+    """``wordtensor phase``: the width × training-fraction phase diagram (``--model network``:
+    of networks, :func:`surrogate.network_cli.cmd_phase_network`); writes ``phase.png`` into
+    the run folder, prints the grid (JSON with ``--json``) and returns the exit code.
+
+    >>> import contextlib, io, json, tempfile
+    >>> from wordtensor.cli import build_parser
+    >>> out = Path(tempfile.mkdtemp()) / "phase"
+    >>> args = build_parser().parse_args(
+    ...     ["phase", "S3", "xy", "--widths", "4", "9", "--fractions", "0.5", "1",
+    ...      "--seeds", "1", "--steps", "10", "--out", str(out), "--no-progress", "--json"])
+    >>> buf = io.StringIO()
+    >>> with contextlib.redirect_stdout(buf):
+    ...     rc = cmd_phase(args)
+    >>> d = json.loads(buf.getvalue())
+    >>> rc, d["widths"], d["fractions"], len(d["mean_test_acc"]), len(d["mean_test_acc"][0])
+    (0, [4, 9], [0.5, 1.0], 2, 2)
+    >>> (out / "phase.png").is_file()
+    True
+    """
     if args.model == "network":
         from .network_cli import cmd_phase_network
 

@@ -53,7 +53,17 @@ def _in_box(triplet, sets) -> bool:
 def box_lower_bound(dec, sets, *, multiplication: bool) -> tuple[int, str]:
     """(lower bound, method) for the rank of δ restricted to the box ``sets`` (module
     docstring): the largest flattening rank of the box, and Alder–Strassen 2s − 1 for a
-    diagonal block (φ, φ, φ) of xy with s = dim R_φ."""
+    diagonal block (φ, φ, φ) of xy with s = dim R_φ.
+
+    >>> from fusion.decompose import decompose
+    >>> dec = decompose("S3", "xy")
+    >>> [box_lower_bound(dec, ((p,), (p,), (p,)), multiplication=True) for p in range(3)]
+    [(1, 'flattening'), (1, 'flattening'), (7, 'alder-strassen 2s-1')]
+    >>> box_lower_bound(dec, ((2,), (2,), (2,)), multiplication=False)   # flattenings alone
+    (4, 'flattening')
+
+    (1 + 1 + 7 = 9, the rank of the whole tensor: Strassen's 7 is optimal for M_2(R).)
+    """
     F = dec.basis
     idx = [np.concatenate([np.arange(F.matrix.shape[0])[F.slices[p]] for p in s]) for s in sets]
     X = np.zeros(tuple(len(i) for i in idx))
@@ -101,7 +111,23 @@ def compare(run_dir, *, surrogate_dir=None, instances=None, tol: float = 1e-2,
     network instances (default all that did not diverge). With ``write`` the table is saved as
     ``compare.json`` in the run folder. Keys: ``spec``, ``word``, ``bounds`` (lower, upper,
     methods), ``blocks`` (one record per box), ``other`` (neurons outside every box, mixed
-    neurons), ``instances``, ``network`` and ``surrogate`` (what was read)."""
+    neurons), ``instances``, ``network`` and ``surrogate`` (what was read).
+
+    >>> from surrogate.network import NetworkConfig, network_grid, train_network
+    >>> import tempfile, os
+    >>> d = os.path.join(tempfile.mkdtemp(), "run")
+    >>> _ = train_network(NetworkConfig("S3", "xy", network_grid(1, 16, 1.0), steps=5),
+    ...                   run_dir=d, progress=False)
+    >>> table = compare(d)
+    >>> table["bounds"]["lower"], table["bounds"]["upper"]
+    (9, 9)
+    >>> [(b["box"], b["block_dim"], b["rank_lower"], b["rank_upper"]) for b in table["blocks"]]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [('1a,1a,1a', [1, 1, 1], 1, 1), ('1b,1b,1b', [1, 1, 1], 1, 1),
+     ('2a,2a,2a', [4, 4, 4], 7, 7)]
+    >>> os.path.exists(os.path.join(d, "compare.json"))
+    True
+    """
     from fusion.decompose import is_multiplication
 
     from .network import load_network_run
@@ -204,7 +230,21 @@ def _default(o):
 
 
 def compare_text(d: dict) -> str:
-    """A plain-text rendering of :func:`compare`'s table."""
+    """A plain-text rendering of :func:`compare`'s table.
+
+    >>> from surrogate.network import NetworkConfig, network_grid, train_network
+    >>> import tempfile, os
+    >>> d = os.path.join(tempfile.mkdtemp(), "run")
+    >>> _ = train_network(NetworkConfig("S3", "xy", network_grid(1, 16, 1.0), steps=5),
+    ...                   run_dir=d, progress=False)
+    >>> lines = compare_text(compare(d, write=False)).splitlines()
+    >>> lines[0].startswith("S3 xy: rank 9..9 (alder-strassen; constructive)")
+    True
+    >>> [line.split()[:4] for line in lines[2:5]]          # box, dimensions, lower, upper
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [['1a,1a,1a', '1x1x1', '1', '1'], ['1b,1b,1b', '1x1x1', '1', '1'],
+     ['2a,2a,2a', '4x4x4', '7', '7']]
+    """
     b = d["bounds"]
 
     def med(rec, key):
@@ -239,7 +279,17 @@ def compare_text(d: dict) -> str:
 
 def plot_compare(d: dict, path) -> Path:
     """Bars per box: rank lower / upper bound, the network's neurons (median, min–max), the
-    numerical rank of its bilinear part, and the surrogate's active components when given."""
+    numerical rank of its bilinear part, and the surrogate's active components when given.
+
+    >>> from surrogate.network import NetworkConfig, network_grid, train_network
+    >>> import tempfile, os
+    >>> d = os.path.join(tempfile.mkdtemp(), "run")
+    >>> _ = train_network(NetworkConfig("S3", "xy", network_grid(1, 16, 1.0), steps=5),
+    ...                   run_dir=d, progress=False)
+    >>> png = plot_compare(compare(d, write=False), os.path.join(tempfile.mkdtemp(), "c.png"))
+    >>> png.suffix, png.exists()
+    ('.png', True)
+    """
     from matplotlib.figure import Figure
 
     blocks = d["blocks"]

@@ -19,7 +19,15 @@ DTYPES = ("float32", "float64")
 
 
 class ConfigError(WordTensorError, ValueError):
-    """An invalid surrogate configuration."""
+    """An invalid surrogate configuration.
+
+    >>> SurrogateConfig("S3", "xy", grid(1, 9), loss="l1")
+    Traceback (most recent call last):
+    ...
+    surrogate.config.ConfigError: unknown loss 'l1'; choose one of mse, ce
+    >>> issubclass(ConfigError, ValueError), issubclass(ConfigError, WordTensorError)
+    (True, True)
+    """
 
 
 @dataclass(frozen=True)
@@ -30,6 +38,16 @@ class Instance:
     tuples: the first ``round(train_fraction · n^k)`` of a random permutation, so splits of one
     split seed are nested across fractions. ``weight_decay`` acts as set by the config's
     ``decay`` (an L2 term in the gradient, or decoupled).
+
+    >>> Instance(seed=3, width=9).split, Instance(seed=3, width=9, split_seed=0).split
+    (3, 0)
+    >>> Instance(seed=0, width=9, train_fraction=0.5).check()       # valid: silent
+    >>> Instance(seed=0, width=0).check()
+    Traceback (most recent call last):
+    ...
+    surrogate.config.ConfigError: width must be ≥ 1, got 0
+    >>> SurrogateConfig("S3", "xy", [{"seed": 0, "width": 9}]).instances[0] == Instance(0, 9)
+    True
     """
 
     seed: int

@@ -37,7 +37,15 @@ MAX_DENSE_ELEMENTS = 1 << 24
 
 def fourier_segments(tensor: WordTensor) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """(F, S, names): the n×n Fourier basis, the n×t 0/1 matrix S[row, φ] = 1 iff basis row
-    belongs to bsc φ, and the bsc names."""
+    belongs to bsc φ, and the bsc names.
+
+    >>> from wordtensor import word_tensor
+    >>> F, S, names = fourier_segments(word_tensor("S3", "xy"))
+    >>> names, S.sum(0).tolist()           # basis rows per bsc: 1 + 1 + 2²
+    (['1a', '1b', '2a'], [1.0, 1.0, 4.0])
+    >>> bool(np.allclose(F @ F.T, np.eye(6)))   # orthonormal
+    True
+    """
     G = tensor.group
     FB = fourier_basis(G)
     S = np.zeros((G.order, len(FB.slices)))
@@ -54,14 +62,39 @@ def _mode_apply(X: torch.Tensor, M: torch.Tensor, axes) -> torch.Tensor:
 
 
 def accuracy(f: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Fraction of the tuples in ``mask`` (B, N) with argmax f̂(s) = c(s) (NaN for none)."""
+    """Fraction of the tuples in ``mask`` (B, N) with argmax f̂(s) = c(s) (NaN for none).
+
+    >>> target = torch.tensor([0, 1, 2, 1, 2, 0, 2, 0, 1])          # xy on Z3
+    >>> f = torch.nn.functional.one_hot(target, 3).double()[None].repeat(2, 1, 1)
+    >>> f[1, :3] = f[1, :3].roll(1, dims=-1)                       # instance 1: 3 tuples wrong
+    >>> mask = torch.ones(2, 9, dtype=torch.bool)
+    >>> [round(a, 4) for a in accuracy(f, target, mask).tolist()]
+    [1.0, 0.6667]
+    >>> accuracy(f, target, torch.zeros(2, 9, dtype=torch.bool)).isnan().tolist()
+    [True, True]
+    """
     hits = ((f.argmax(-1) == target) & mask).sum(1).to(torch.float64)
     return hits / mask.sum(1).to(torch.float64)
 
 
 def box_masses(theta: torch.Tensor, F: torch.Tensor, S: torch.Tensor) -> torch.Tensor:
     """(B, k+1, t, M): mass of each component's factor vectors in each bsc; zero for zero
-    vectors (padded components)."""
+    vectors (padded components).
+
+    >>> from wordtensor import word_tensor
+    >>> F, S, names = fourier_segments(word_tensor("S3", "xy"))
+    >>> F, S = torch.as_tensor(F), torch.as_tensor(S)
+    >>> theta = F.T.expand(1, 3, 6, 6)    # component r: the r-th Fourier row in every factor
+    >>> m = box_masses(theta, F, S)
+    >>> m.shape                                     # (B, k+1, t, M)
+    torch.Size([1, 3, 3, 6])
+    >>> m[0, 0].argmax(0).tolist()                  # each row lies in its own bsc
+    [0, 1, 2, 2, 2, 2]
+    >>> bool(torch.allclose(m.sum(2), torch.ones(1, 3, 6, dtype=torch.float64)))
+    True
+    >>> box_masses(torch.zeros(1, 3, 6, 2, dtype=torch.float64), F, S).abs().sum().item()
+    0.0
+    """
     Xt = F @ theta  # (B, k+1, n, M)
     sq = Xt * Xt
     tot = sq.sum(2, keepdim=True)
@@ -70,12 +103,33 @@ def box_masses(theta: torch.Tensor, F: torch.Tensor, S: torch.Tensor) -> torch.T
 
 
 def component_strength(theta: torch.Tensor) -> torch.Tensor:
-    """(B, M): ‖u¹_r‖ ⋯ ‖w_r‖."""
+    """(B, M): ‖u¹_r‖ ⋯ ‖w_r‖.
+
+    >>> theta = torch.zeros(1, 3, 4, 2)
+    >>> theta[0, :, 0, 0] = torch.tensor([2.0, 3.0, 0.5])   # component 0: norms 2, 3, 1/2
+    >>> theta[0, :, :, 1] = 1.0                              # component 1: norms 2, 2, 2
+    >>> component_strength(theta).tolist()
+    [[3.0, 8.0]]
+    """
     return theta.norm(dim=2).prod(dim=1)
 
 
 def dominant_triplets(mass: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(dominant (B, M, k+1) bsc indices, purity (B, M)) from box masses (B, k+1, t, M)."""
+    """(dominant (B, M, k+1) bsc indices, purity (B, M)) from box masses (B, k+1, t, M).
+
+    >>> from wordtensor import word_tensor
+    >>> F, S, names = fourier_segments(word_tensor("S3", "xy"))
+    >>> F, S = torch.as_tensor(F), torch.as_tensor(S)
+    >>> theta = F.T.expand(1, 3, 6, 6)    # component r: the r-th Fourier row in every factor
+    >>> dom, pur = dominant_triplets(box_masses(theta, F, S))
+    >>> dom[0].tolist()
+    [[0, 0, 0], [1, 1, 1], [2, 2, 2], [2, 2, 2], [2, 2, 2], [2, 2, 2]]
+    >>> bool(torch.allclose(pur, torch.ones(1, 6, dtype=torch.float64)))   # all pure
+    True
+    >>> mixed = (F[0] + F[2]).reshape(1, 1, 6, 1).expand(1, 3, 6, 1)  # half 1a, half 2a
+    >>> [round(x, 6) for x in dominant_triplets(box_masses(mixed, F, S))[1][0].tolist()]
+    [0.5]
+    """
     top, idx = mass.max(dim=2)  # (B, k+1, M)
     return idx.transpose(1, 2), top.min(dim=1).values
 
@@ -83,7 +137,23 @@ def dominant_triplets(mass: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 def cross_bsc_overlap(theta: torch.Tensor, dominant: torch.Tensor, active: torch.Tensor
                       ) -> torch.Tensor:
     """(B,): max |cos(x_r, x_s)| over factors x and active pairs r, s whose dominant bsc in
-    that factor differ; NaN where no such pair exists."""
+    that factor differ; NaN where no such pair exists.
+
+    >>> from wordtensor import word_tensor
+    >>> F, S, names = fourier_segments(word_tensor("S3", "xy"))
+    >>> F, S = torch.as_tensor(F), torch.as_tensor(S)
+    >>> theta = F.T.expand(1, 3, 6, 6)    # component r: the r-th Fourier row in every factor
+    >>> dom, _ = dominant_triplets(box_masses(theta, F, S))
+    >>> active = torch.ones(1, 6, dtype=torch.bool)
+    >>> bool(cross_bsc_overlap(theta, dom, active)[0] < 1e-12)   # orthogonal across bscs
+    True
+    >>> th2 = theta.clone()
+    >>> th2[0, 0, :, 1] = F[0] + F[1]               # component 1's first vector leans on 1a
+    >>> round(cross_bsc_overlap(th2, dom, active).item(), 6)     # cos 45°
+    0.707107
+    >>> cross_bsc_overlap(theta, dom, active & (dom[..., 0] == 2)).isnan().item()  # one bsc
+    True
+    """
     B, K, n, M = theta.shape
     X = theta / theta.norm(dim=2, keepdim=True).clamp_min(torch.finfo(theta.dtype).tiny)
     C = (X.transpose(2, 3) @ X).abs()  # (B, K, M, M)
@@ -94,7 +164,27 @@ def cross_bsc_overlap(theta: torch.Tensor, dominant: torch.Tensor, active: torch
 
 
 def triplet_residuals(T_err: torch.Tensor, F: torch.Tensor, S: torch.Tensor) -> torch.Tensor:
-    """Per-triplet norms of the Fourier-transformed tensors T_err (B, n, …, n): (B, t, …, t)."""
+    """Per-triplet norms of the Fourier-transformed tensors T_err (B, n, …, n): (B, t, …, t).
+
+    An exact factorisation (the certified rank-9 factors of xy on S3) has zero residual in
+    every triplet, while δ itself lives on the diagonal triplets:
+
+    >>> from wordtensor import word_tensor
+    >>> from fusion.ranks import constructive_xy
+    >>> from surrogate.model import cp_tensor
+    >>> T = word_tensor("S3", "xy")
+    >>> F, S, _ = fourier_segments(T)
+    >>> F, S = torch.as_tensor(F), torch.as_tensor(S)
+    >>> w, (A, B, C) = constructive_xy(T.group)[0]
+    >>> theta = torch.as_tensor(np.stack([A * w, B, C]))[None]     # (1, 3, 6, 9)
+    >>> delta = torch.as_tensor(T.dense())[None]
+    >>> R = triplet_residuals(cp_tensor(theta, 2) - delta, F, S)
+    >>> R.shape, bool(R.max() < 1e-12)
+    (torch.Size([1, 3, 3, 3]), True)
+    >>> D = triplet_residuals(delta, F, S)[0]
+    >>> (D > 1e-9).nonzero().tolist()
+    [[0, 0, 0], [1, 1, 1], [2, 2, 2]]
+    """
     axes = range(1, T_err.dim())
     sq = _mode_apply(T_err, F.T, axes) ** 2
     return _mode_apply(sq, S, axes).clamp_min(0).sqrt()
@@ -103,7 +193,14 @@ def triplet_residuals(T_err: torch.Tensor, F: torch.Tensor, S: torch.Tensor) -> 
 def active_per_triplet(dominant: np.ndarray, purity: np.ndarray, active: np.ndarray,
                        purity_tol: float) -> tuple[dict[tuple[int, ...], int], int]:
     """({triplet: number of active pure components}, number of active mixed components) for one
-    instance (arrays of shape (M, k+1), (M,), (M,))."""
+    instance (arrays of shape (M, k+1), (M,), (M,)).
+
+    >>> dominant = np.array([[2, 2, 2], [2, 2, 2], [0, 0, 0], [1, 2, 2], [1, 1, 1]])
+    >>> purity = np.array([0.99, 0.95, 1.0, 0.5, 1.0])
+    >>> active = np.array([True, True, True, True, False])   # the last one is inactive
+    >>> active_per_triplet(dominant, purity, active, 0.9)       # component 3 is mixed
+    ({(0, 0, 0): 1, (2, 2, 2): 2}, 1)
+    """
     counts: dict[tuple[int, ...], int] = {}
     mixed = 0
     for r in np.flatnonzero(active):

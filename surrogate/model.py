@@ -56,7 +56,15 @@ def init_factors(n: int, arity: int, seeds, widths, init_scales, *, width: int |
 
 
 def products(theta: torch.Tensor, arity: int) -> torch.Tensor:
-    """P[b, s, r] = Π_i theta[b, i, s_i, r] over all n^arity input tuples s (C order)."""
+    """P[b, s, r] = Π_i theta[b, i, s_i, r] over all n^arity input tuples s (C order).
+
+    >>> th = init_factors(3, 2, [0], [4], [0.5])
+    >>> P = products(th, 2)
+    >>> P.shape                                      # 3² tuples, 4 components
+    torch.Size([1, 9, 4])
+    >>> bool(torch.allclose(P[0].reshape(3, 3, 4), torch.einsum("ar,br->abr", th[0, 0], th[0, 1])))
+    True
+    """
     B, _, n, M = theta.shape
     P = theta[:, 0]
     for i in range(1, arity):
@@ -78,7 +86,15 @@ def predict(theta: torch.Tensor, arity: int, P: torch.Tensor | None = None) -> t
 
 
 def cp_tensor(theta: torch.Tensor, arity: int) -> torch.Tensor:
-    """The model's dense tensors (B, n, …, n) with arity+1 modes."""
+    """The model's dense tensors (B, n, …, n) with arity+1 modes.
+
+    >>> th = init_factors(3, 2, [0, 1], [4, 2], [0.5, 0.5])
+    >>> T = cp_tensor(th, 2)
+    >>> T.shape
+    torch.Size([2, 3, 3, 3])
+    >>> bool(torch.allclose(T, torch.einsum("zar,zbr,zcr->zabc", th[:, 0], th[:, 1], th[:, 2])))
+    True
+    """
     B, _, n, _ = theta.shape
     return predict(theta, arity).reshape((B,) + (n,) * (arity + 1))
 
@@ -100,14 +116,33 @@ def _dloss(f: torch.Tensor, onehot: torch.Tensor, weight: torch.Tensor, loss: st
 def data_loss(f: torch.Tensor, onehot: torch.Tensor, weight: torch.Tensor, loss: str
               ) -> torch.Tensor:
     """Per-instance loss (B,) of predictions f (B, N, n); ``weight`` (B, N) or (B, N, 1) is the
-    tuple mask divided by the number of tuples in it."""
+    tuple mask divided by the number of tuples in it.
+
+    >>> target = torch.tensor([0, 1, 2, 1, 2, 0, 2, 0, 1])          # xy on Z3
+    >>> onehot = torch.nn.functional.one_hot(target, 3).double()
+    >>> weight = torch.full((1, 9), 1 / 9, dtype=torch.float64)       # all 9 tuples
+    >>> float(data_loss(onehot[None], onehot, weight, "mse"))         # exact: zero loss
+    0.0
+    >>> zero = torch.zeros(1, 9, 3, dtype=torch.float64)
+    >>> round(float(data_loss(zero, onehot, weight, "mse")), 12)      # mean of onehot² = 1/n
+    0.333333333333
+    >>> bool(torch.isclose(data_loss(zero, onehot, weight, "ce")[0],  # uniform logits: log n
+    ...                    torch.log(torch.tensor(3.0, dtype=torch.float64))))
+    True
+    """
     if weight.dim() == 2:
         weight = weight[..., None]
     return _dloss(f, onehot, weight, loss)[1]
 
 
 def tuple_digits(index: torch.Tensor, n: int, arity: int) -> list[torch.Tensor]:
-    """The inputs (a_1, …, a_k) of flat tuple indices (C order), one tensor per variable."""
+    """The inputs (a_1, …, a_k) of flat tuple indices (C order), one tensor per variable.
+
+    >>> [d.tolist() for d in tuple_digits(torch.tensor([0, 5, 7]), 3, 2)]   # 5 = 1·3 + 2
+    [[0, 1, 2], [0, 2, 1]]
+    >>> [d.tolist() for d in tuple_digits(torch.tensor([23]), 3, 3)]       # 23 = 2·9 + 1·3 + 2
+    [[2], [1], [2]]
+    """
     return [(index // n ** (arity - 1 - i)) % n for i in range(arity)]
 
 
@@ -120,6 +155,25 @@ def loss_and_grad(theta: torch.Tensor, arity: int, onehot: torch.Tensor, weight:
     ``weight`` (B, N, 1) is each instance's training mask divided by its number of training
     tuples. With ``index`` (B, S): only those tuples are evaluated (each instance's training
     tuples, padded with weight 0); ``onehot`` (B, S, n) and ``weight`` (B, S, 1) follow it.
+
+    The closed-form gradient agrees with autograd of :func:`data_loss`:
+
+    >>> th = init_factors(3, 2, [0], [4], [0.5])
+    >>> target = torch.tensor([0, 1, 2, 1, 2, 0, 2, 0, 1])          # xy on Z3
+    >>> onehot = torch.nn.functional.one_hot(target, 3).double()
+    >>> weight = torch.full((1, 9, 1), 1 / 9, dtype=torch.float64)
+    >>> L, g = loss_and_grad(th, 2, onehot, weight, "ce")
+    >>> x = th.clone().requires_grad_()
+    >>> data_loss(predict(x, 2), onehot, weight, "ce").sum().backward()
+    >>> bool(torch.allclose(g, x.grad)), g.shape
+    (True, torch.Size([1, 3, 3, 4]))
+    >>> idx = torch.tensor([[1, 5, 7]])                             # three tuples only
+    >>> w3 = torch.full((1, 3, 1), 1 / 3, dtype=torch.float64)
+    >>> L3, g3 = loss_and_grad(th, 2, onehot[idx], w3, index=idx)
+    >>> L3b, g3b = loss_and_grad(th, 2, onehot, torch.zeros(1, 9, 1, dtype=torch.float64)
+    ...                          .index_fill_(1, idx[0], 1 / 3))
+    >>> bool(torch.allclose(L3, L3b) and torch.allclose(g3, g3b))
+    True
     """
     if index is not None:
         return _loss_and_grad_at(theta, arity, onehot, weight, loss, index)

@@ -505,7 +505,22 @@ class NetworkResult(TrainResult):
     """What a network run produced: metrics rows on the log schedule (the columns of the
     surrogate's, so :func:`surrogate.plots.plot_curves` draws them), parameter checkpoints
     (``checkpoint_steps``, ``checkpoints``: name → (S, B, …) arrays), the grokking steps per
-    instance and the final parameters."""
+    instance and the final parameters.
+
+    A quadratic network at a higher learning rate fits all 36 pairs of S3 xy within 20 steps:
+
+    >>> cfg = NetworkConfig("S3", "xy", network_grid(2, 16, 1.0, lr=3e-2), steps=20,
+    ...                     eval_every=1, dtype="float64")
+    >>> res = train_network(cfg, progress=False)
+    >>> isinstance(res, NetworkResult), res.status, res.summary()["train_accuracy"]
+    (True, ['ok', 'ok'], [1.0, 1.0])
+    >>> [g["step_train_100"] for g in res.grok]  # first step at 100% train accuracy
+    [17, 18]
+    >>> sorted(res.params), res.params["E"].shape  # E: (instances, k, n, width)
+    (['E', 'W', 'b1', 'b2'], (2, 2, 6, 16))
+    >>> res.checkpoint_steps
+    [0, 1, 2, 5, 10, 20]
+    """
 
     checkpoint_steps: list[int] = field(default_factory=list)
     checkpoints: dict[str, list[np.ndarray]] = field(default_factory=dict)
@@ -562,7 +577,23 @@ class NetworkRunFolder(RunFolder):
     """A network run folder: the surrogate's layout (:mod:`surrogate.runs`, written atomically)
     with ``checkpoints.npz`` (steps (S,), E (S, B, k, n, M), b1, W, b2; float32) in place of
     factors/dynamics, and ``state.npz`` holding the full-precision parameters, AdamW moments,
-    Grokfast EMAs and grokking steps. ``config.json`` carries ``"model": "network"``."""
+    Grokfast EMAs and grokking steps. ``config.json`` carries ``"model": "network"``.
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> d = tempfile.mkdtemp()
+    >>> cfg = NetworkConfig("S3", "xy", network_grid(2, 8, 0.5), steps=5)
+    >>> _ = train_network(cfg, run_dir=d, progress=False)
+    >>> sorted(f.name for f in Path(d).iterdir())  # doctest: +NORMALIZE_WHITESPACE
+    ['checkpoints.npz', 'config.json', 'metrics.csv', 'split.npz', 'state.npz',
+     'summary.json']
+    >>> folder = NetworkRunFolder(d)
+    >>> folder.read_config() == cfg, folder.read_split().sum(1).tolist()  # 18 of 36 pairs
+    (True, [18, 18])
+    >>> with np.load(Path(d) / "checkpoints.npz") as z:
+    ...     z["steps"].tolist(), z["W"].shape, z["W"].dtype.name
+    ([0, 1, 2, 5], (4, 2, 8, 6), 'float32')
+    """
 
     def read_config(self) -> NetworkConfig:
         import json
@@ -597,7 +628,18 @@ class NetworkRunFolder(RunFolder):
 
 
 def is_network_run(path) -> bool:
-    """True when ``path`` holds a network run folder (config.json with model "network")."""
+    """True when ``path`` holds a network run folder (config.json with model "network").
+
+    >>> import tempfile
+    >>> from surrogate.config import SurrogateConfig
+    >>> from surrogate.train import train
+    >>> net, sur = tempfile.mkdtemp(), tempfile.mkdtemp()
+    >>> _ = train_network(NetworkConfig("S3", "xy", network_grid(1, 8), steps=3), run_dir=net,
+    ...                   progress=False)
+    >>> _ = train(SurrogateConfig("S3", "xy", grid(1, 9), steps=3), run_dir=sur, progress=False)
+    >>> is_network_run(net), is_network_run(sur), is_network_run(tempfile.mkdtemp())
+    (True, False, False)
+    """
     import json
     from pathlib import Path
 
@@ -610,7 +652,21 @@ def is_network_run(path) -> bool:
 
 def load_network_run(path) -> NetworkResult:
     """A finished or interrupted network run folder as a :class:`NetworkResult` (final
-    parameters and grokking steps from its saved state)."""
+    parameters and grokking steps from its saved state).
+
+    >>> import tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> cfg = NetworkConfig("S3", "xy", network_grid(2, 16, 1.0, lr=3e-2), steps=20,
+    ...                     eval_every=1, dtype="float64", log_per_decade=1)
+    >>> res = train_network(cfg, run_dir=d, progress=False)
+    >>> back = load_network_run(d)
+    >>> back.config == cfg, back.steps, back.run_dir == d
+    (True, [0, 1, 10, 20], True)
+    >>> back.grok == res.grok, [g["step_train_100"] for g in back.grok]
+    (True, [17, 18])
+    >>> all(np.array_equal(back.params[p], res.params[p]) for p in PARAMS)  # full precision
+    True
+    """
     folder = NetworkRunFolder(path)
     cfg = folder.read_config()
     result = NetworkResult(cfg)

@@ -113,14 +113,34 @@ def _chunks(B: int, per_instance: int):
 
 
 def centre_inputs(X: torch.Tensor, arity: int) -> torch.Tensor:
-    """X (B, n, …, n, …) centred along axes 1..arity (each input variable): C X."""
+    """X (B, n, …, n, …) centred along axes 1..arity (each input variable): C X.
+
+    >>> X = torch.arange(18.).reshape(1, 3, 3, 2) ** 2
+    >>> C = centre_inputs(X, 2)
+    >>> [bool(C.mean(dim=ax).abs().max() < 1e-12) for ax in (1, 2, 3)]  # not the last axis
+    [True, True, False]
+    >>> bool(torch.allclose(centre_inputs(C, 2), C))  # a projection
+    True
+    >>> Y = torch.arange(3.)[None, :, None] + torch.arange(3.)[None, None, :]  # a + b
+    >>> float(centre_inputs(Y, 2).abs().max())  # additive: no interaction
+    0.0
+    """
     for ax in range(1, arity + 1):
         X = X - X.mean(dim=ax, keepdim=True)
     return X
 
 
 def all_logits(params, activation: str, *, device="cpu") -> torch.Tensor:
-    """Logits on every input tuple, (B, n^k, n), float64."""
+    """Logits on every input tuple, (B, n^k, n), float64.
+
+    >>> from surrogate.network import forward, init_params
+    >>> p = init_params(6, 2, [0, 1], [4, 4], [1.0, 1.0], dtype=torch.float32)
+    >>> L = all_logits(p, "relu")
+    >>> L.shape, L.dtype
+    (torch.Size([2, 36, 6]), torch.float64)
+    >>> bool(torch.allclose(L, forward(p, "relu").double(), atol=1e-5))
+    True
+    """
     from .network import forward
 
     return forward(_torch_params(params, device), activation)
@@ -130,7 +150,20 @@ def all_logits(params, activation: str, *, device="cpu") -> torch.Tensor:
 def neuron_masses(params, F: torch.Tensor, S: torch.Tensor, *, centre: bool = True
                   ) -> torch.Tensor:
     """(B, k+1, t, M): mass in each bsc of neuron j's input weights E_1[:, j], …, E_k[:, j]
-    and output weights W[j, :] (centred first when ``centre``; see the module docstring)."""
+    and output weights W[j, :] (centred first when ``centre``; see the module docstring).
+
+    >>> from wordtensor import word_tensor
+    >>> from surrogate.network import init_params
+    >>> A = NetworkAnalyzer(word_tensor("S3", "xy"))  # bscs 1a, 1b, 2a
+    >>> p = init_params(6, 2, [0], [5], [1.0])
+    >>> mass = neuron_masses(p, A.F, A.S)
+    >>> mass.shape  # (instances, k+1 weight vectors, bscs, width)
+    torch.Size([1, 3, 3, 5])
+    >>> bool(((mass.sum(2) - 1).abs() < 1e-12).all())  # masses sum to 1
+    True
+    >>> float(mass[:, :, 0].abs().max()) < 1e-12  # centred: nothing in the trivial bsc
+    True
+    """
     p = _torch_params(params, F.device)
     theta = torch.cat([p["E"], p["W"].transpose(1, 2)[:, None]], dim=1)  # (B, k+1, n, M)
     mass = box_masses(theta, F, S)
@@ -144,7 +177,17 @@ def neuron_masses(params, F: torch.Tensor, S: torch.Tensor, *, centre: bool = Tr
 
 def neuron_strength(params, activation: str, arity: int, *, device="cpu") -> torch.Tensor:
     """(B, M): ‖C σ(h_j)‖ · ‖W_j − mean(W_j)‖ / √(n^k), neuron j's contribution to the
-    interaction part of the logits."""
+    interaction part of the logits.
+
+    >>> from surrogate.network import init_params
+    >>> p = init_params(6, 2, [0], [3], [1.0], width=5)  # 3 neurons, padded to 5
+    >>> s = neuron_strength(p, "quadratic", 2)
+    >>> s.shape, bool((s[0, :3] > 0).all()), s[0, 3:].tolist()
+    (torch.Size([1, 5]), True, [0.0, 0.0])
+    >>> p["W"][0, 1] = 0.5  # a constant output row only shifts every logit alike
+    >>> float(neuron_strength(p, "quadratic", 2)[0, 1])
+    0.0
+    """
     from .network import ACTIVATIONS, hidden
 
     p = _torch_params(params, device)
@@ -196,7 +239,19 @@ def neuron_boxes(params, activation: str, analyzer: NetworkAnalyzer, *, active_t
 # ------------------------------------------------------------------------------- logits
 def interaction_part(L: torch.Tensor, arity: int, *, centre_output: bool = True) -> torch.Tensor:
     """C L for logits L (B, n^k, n): centred over every input variable (the double centring
-    for k = 2) and, by default, over the output; shape (B, n, …, n) with k+1 group axes."""
+    for k = 2) and, by default, over the output; shape (B, n, …, n) with k+1 group axes.
+
+    >>> from surrogate.network import init_params
+    >>> L = all_logits(init_params(6, 2, [0], [8], [1.0]), "quadratic")
+    >>> X = interaction_part(L, 2)
+    >>> X.shape
+    torch.Size([1, 6, 6, 6])
+    >>> [bool(X.mean(dim=ax).abs().max() < 1e-12) for ax in (1, 2, 3)]  # rows, columns, output
+    [True, True, True]
+    >>> Y = interaction_part(L, 2, centre_output=False)
+    >>> bool(torch.allclose(Y - Y.mean(dim=-1, keepdim=True), X))
+    True
+    """
     B, N, n = L.shape
     X = centre_inputs(L.reshape((B,) + (n,) * (arity + 1)), arity)
     if centre_output:
@@ -219,7 +274,25 @@ def excluded_restricted(L: torch.Tensor, analyzer: NetworkAnalyzer, train_mask: 
                         loss: str = "ce") -> dict[str, torch.Tensor]:
     """Excluded and restricted losses of logits L (B, n^k, n) (module docstring): keys
     ``excl:<triplet>`` per support triplet, ``excluded_loss``, ``restricted_loss`` (train
-    tuples) and ``restricted_acc`` (held-out tuples), each (B,)."""
+    tuples) and ``restricted_acc`` (held-out tuples), each (B,).
+
+    The word tensor itself as logits: its support pieces add up to all of it, so the restricted
+    loss is 0 and the excluded loss that of zero logits (MSE 1/6); removing the piece of a bsc
+    of dimension d alone costs d²/36.
+
+    >>> from wordtensor import word_tensor
+    >>> from surrogate.train import make_split
+    >>> A = NetworkAnalyzer(word_tensor("S3", "xy"))
+    >>> delta = torch.nn.functional.one_hot(A.target, 6).double()[None]  # (1, 36, 6)
+    >>> mask = torch.as_tensor(make_split(36, 0.5, 0))[None]
+    >>> out = excluded_restricted(delta, A, mask, "mse")
+    >>> bool(out["restricted_loss"][0] < 1e-12), round(6 * float(out["excluded_loss"][0]), 9)
+    (True, 1.0)
+    >>> [round(36 * float(out[f"excl:{t}"][0]), 9) for t in A.support_names]
+    [1.0, 1.0, 4.0]
+    >>> float(out["restricted_acc"][0])
+    1.0
+    """
     B, N, n = L.shape
     k = analyzer.arity
     shape = (B,) + (n,) * (k + 1)
@@ -246,7 +319,24 @@ def evaluate_all(params, tensor: WordTensor, train_mask: np.ndarray, config, ana
     """Per-instance metrics of a batch over all input tuples, float64: train/test loss and
     accuracy, parameter norm; with an analyzer also the active neurons (``active``, ``mixed``,
     ``act:<triplet>`` for support triplets, ``act:other``), ``support_mass`` (fraction of the
-    interaction part's squared norm in support blocks) and the excluded / restricted losses."""
+    interaction part's squared norm in support blocks) and the excluded / restricted losses.
+
+    >>> from wordtensor import word_tensor
+    >>> from surrogate.network import NetworkConfig, init_params, network_grid
+    >>> from surrogate.train import make_split
+    >>> T = word_tensor("S3", "xy")
+    >>> cfg = NetworkConfig("S3", "xy", network_grid(2, 8))
+    >>> p = init_params(6, 2, [0, 1], [8, 8], [0.3, 0.3])
+    >>> mask = np.stack([make_split(36, 0.5, 0), make_split(36, 0.5, 1)])
+    >>> m = evaluate_all(p, T, mask, cfg, NetworkAnalyzer(T))
+    >>> len(m["train_acc"]), m["active"]  # per instance
+    (2, [8, 8])
+    >>> {"test_loss", "excluded_loss", "restricted_acc", "support_mass", "act:2a,2a,2a"} <= set(m)
+    True
+    >>> zero = {k: 0 * v for k, v in p.items()}  # zero logits: MSE 1/n on every tuple
+    >>> [round(6 * v, 9) for v in evaluate_all(zero, T, mask, cfg)["train_loss"]]
+    [1.0, 1.0]
+    """
     device = torch.device(device)
     p = _torch_params(params, device)
     B, k, n, M = p["E"].shape
@@ -311,7 +401,18 @@ def multilinear_ranks(X: np.ndarray, tol: float = 1e-2) -> tuple[int, ...]:
 
 def neuron_cp_rank(terms: np.ndarray, X: np.ndarray, tol: float = 1e-2) -> int | None:
     """The fewest of the rank-one ``terms`` (R, d1, d2, d3), taken largest first, whose sum
-    is within relative error ``tol`` of X; None when all of them are not."""
+    is within relative error ``tol`` of X; None when all of them are not.
+
+    >>> def outer(a, b, c):
+    ...     return np.einsum("i,j,k->ijk", a, b, c)
+    >>> terms = np.stack([outer([1., 0], [1., 0], [3., 0]), outer([0., 1], [0., 1], [0., 2]),
+    ...                   outer([1., 1], [1., 0], [1e-3, 0])])
+    >>> X = terms.sum(0)
+    >>> neuron_cp_rank(terms, X), neuron_cp_rank(terms, X, tol=1e-6)  # the small term matters
+    (2, 3)
+    >>> print(neuron_cp_rank(terms, outer([1., 1], [1., 1], [1., 1])))  # not in their span
+    None
+    """
     nx = np.linalg.norm(X)
     if nx == 0:
         return 0
@@ -332,6 +433,23 @@ def bilinear_analysis(params, activation: str, analyzer: NetworkAnalyzer, *, ins
     its own box; else ``boxes`` = list of (sets of bscs per mode)) its ``norm``, ``cosine``
     with C δ, ``scale`` (⟨C L, C δ⟩/‖C δ‖²), ``multilinear`` ranks (SVD at ``tol``) and, for a
     quadratic network on a two-variable word, ``neuron_cp_rank`` (see the module docstring).
+
+    A width-2 quadratic network on S3 xy: its bilinear part is a sum of two rank-one terms,
+    so the 4 × 4 × 4 block of the 2-dimensional bsc has neuron CP rank 2; the trivial triplet
+    is centred away (like the softmax does).
+
+    >>> from wordtensor import word_tensor
+    >>> from surrogate.network import init_params
+    >>> A = NetworkAnalyzer(word_tensor("S3", "xy"))
+    >>> r = bilinear_analysis(init_params(6, 2, [0], [2], [1.0]), "quadratic", A)[0]
+    >>> [b["sets"] for b in r["blocks"]]  # one box per support triplet: (1a³, 1b³, 2a³)
+    [[[0], [0], [0]], [[1], [1], [1]], [[2], [2], [2]]]
+    >>> r["blocks"][0]["centred_away"], r["blocks"][2]["multilinear"]
+    (True, [2, 2, 2])
+    >>> r["blocks"][2]["neuron_cp_rank"], abs(round(r["blocks"][1]["cosine"], 9))  # 1b: 1×1×1
+    (2, 1.0)
+    >>> 0 < r["support_mass"] <= 1
+    True
     """
     k, n = analyzer.arity, analyzer.n
     B = np.asarray(params["E"]).shape[0]
@@ -385,7 +503,16 @@ def bilinear_analysis(params, activation: str, analyzer: NetworkAnalyzer, *, ins
 # ------------------------------------------------------------------------------- plots
 def plot_progress(res, path, instance: int | None = None) -> Path:
     """Excluded losses per support triplet, the excluded / restricted / train / test losses and
-    the interaction mass on the support, against the step (one instance, or the median)."""
+    the interaction mass on the support, against the step (one instance, or the median).
+
+    >>> import tempfile
+    >>> from surrogate.network import NetworkConfig, network_grid, train_network
+    >>> res = train_network(NetworkConfig("S3", "xy", network_grid(2, 8, 0.5), steps=5),
+    ...                     progress=False)
+    >>> png = plot_progress(res, Path(tempfile.mkdtemp()) / "progress.png")
+    >>> png.suffix, png.is_file()
+    ('.png', True)
+    """
     from matplotlib.figure import Figure
 
     from .plots import _series
@@ -432,7 +559,16 @@ def plot_progress(res, path, instance: int | None = None) -> Path:
 
 def plot_neuron_boxes(res, path, instance: int = 0) -> Path:
     """Heat map of the final parameters of one instance: one row per active neuron (sorted by
-    triplet, strongest first), one column per (weight vector, bsc): its mass there."""
+    triplet, strongest first), one column per (weight vector, bsc): its mass there.
+
+    >>> import tempfile
+    >>> from surrogate.network import NetworkConfig, network_grid, train_network
+    >>> res = train_network(NetworkConfig("S3", "xy", network_grid(2, 8, 0.5), steps=5),
+    ...                     progress=False)
+    >>> png = plot_neuron_boxes(res, Path(tempfile.mkdtemp()) / "boxes.png", instance=1)
+    >>> png.name, png.is_file()
+    ('boxes.png', True)
+    """
     from matplotlib.figure import Figure
 
     from wordtensor import Word, word_tensor
@@ -474,7 +610,17 @@ def plot_neuron_boxes(res, path, instance: int = 0) -> Path:
 
 def plot_network_run(res, out_dir=None) -> list:
     """curves.png (:func:`surrogate.plots.plot_curves`), progress.png and neuron_boxes.png
-    (first instance that did not diverge) into ``out_dir`` (default: the run folder)."""
+    (first instance that did not diverge) into ``out_dir`` (default: the run folder).
+
+    >>> import tempfile
+    >>> from surrogate.network import NetworkConfig, network_grid, train_network
+    >>> d = tempfile.mkdtemp()
+    >>> res = train_network(NetworkConfig("S3", "xy", network_grid(1, 8, 0.5), steps=5),
+    ...                     run_dir=d, progress=False)
+    >>> paths = plot_network_run(res)  # into the run folder
+    >>> [p.name for p in paths], all(p.parent == Path(d) and p.is_file() for p in paths)
+    (['curves.png', 'progress.png', 'neuron_boxes.png'], True)
+    """
     from .plots import plot_curves
 
     out = Path(out_dir or res.run_dir or ".")

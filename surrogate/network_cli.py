@@ -19,6 +19,21 @@ __all__ = ["register", "cmd_network", "cmd_compare", "cmd_phase_network"]
 
 
 def register(sub) -> None:
+    """Add the ``network`` and ``compare`` sub-commands to the sub-parsers ``sub``; the
+    options of ``network`` default to the grokking recipe (:data:`surrogate.network.RECIPE`).
+
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser(prog="wordtensor")
+    >>> register(parser.add_subparsers(dest="command"))
+    >>> args = parser.parse_args(["network", "S4", "xy"])
+    >>> args.func is cmd_network, args.width, args.activation, args.train_fraction
+    (True, [256], 'quadratic', [0.6])
+    >>> args.lr is None  # filled in from the activation's recipe by cmd_network
+    True
+    >>> args = parser.parse_args(["compare", "runs/net", "--tol", "1e-3"])
+    >>> args.func is cmd_compare, args.run_dir, args.tol
+    (True, 'runs/net', 0.001)
+    """
     p = sub.add_parser("network", help="train two-layer networks logits = W σ(E1[a] + E2[b] + b1) "
                                        "+ b2 on a word (defaults: the grokking recipe)")
     p.add_argument("spec", help="group spec, e.g. S4, A4, SL(2,5)")
@@ -88,6 +103,24 @@ def _fmt(v, fmt: str, width: int) -> str:
 
 
 def cmd_network(args) -> int:
+    """``wordtensor network``: train a batch of two-layer networks into a run folder and print
+    the summary (JSON with ``--json``); returns the exit code.
+
+    >>> import contextlib, io, json, tempfile
+    >>> from wordtensor.cli import build_parser
+    >>> out = Path(tempfile.mkdtemp()) / "net"
+    >>> args = build_parser().parse_args(
+    ...     ["network", "S3", "xy", "--width", "8", "16", "--seeds", "1", "--steps", "10",
+    ...      "--train-fraction", "1", "--out", str(out), "--no-progress", "--no-plots", "--json"])
+    >>> buf = io.StringIO()
+    >>> with contextlib.redirect_stdout(buf):
+    ...     rc = cmd_network(args)
+    >>> d = json.loads(buf.getvalue())
+    >>> rc, d["model"], d["steps"], d["widths"], d["weight_decay"]  # recipe's weight decay
+    (0, 'network', 10, [8, 16], [1.0, 1.0])
+    >>> (out / "summary.json").is_file()
+    True
+    """
     from .config import ConfigError, grid
     from .network import NetworkConfig, NetworkRunFolder, train_network
 
@@ -150,6 +183,24 @@ def cmd_network(args) -> int:
 
 
 def cmd_compare(args) -> int:
+    """``wordtensor compare``: per bsc block of a network run folder, the rank bounds beside
+    the network's neurons and the rank of its bilinear part (JSON with ``--json``); returns the
+    exit code.
+
+    >>> import contextlib, io, json, tempfile
+    >>> from wordtensor.cli import build_parser
+    >>> from surrogate.network import NetworkConfig, network_grid, train_network
+    >>> run = tempfile.mkdtemp()
+    >>> _ = train_network(NetworkConfig("S3", "xy", network_grid(2, 8, 1.0), steps=5),
+    ...                   run_dir=run, progress=False)
+    >>> args = build_parser().parse_args(["compare", run, "--no-plot", "--json"])
+    >>> buf = io.StringIO()
+    >>> with contextlib.redirect_stdout(buf):
+    ...     rc = cmd_compare(args)
+    >>> d = json.loads(buf.getvalue())
+    >>> rc, [b["box"] for b in d["blocks"]], (d["bounds"]["lower"], d["bounds"]["upper"])
+    (0, ['1a,1a,1a', '1b,1b,1b', '2a,2a,2a'], (9, 9))
+    """
     from .compare import compare, compare_text, plot_compare
     from .network import is_network_run
 
@@ -172,7 +223,25 @@ def cmd_phase_network(args) -> int:
     """``wordtensor phase … --model network``: the width × training-fraction phase diagram of
     networks. Options of the phase command left at their (surrogate) defaults take the network
     recipe's values for the activation (:func:`surrogate.network.recipe`); ``--activation``
-    picks σ."""
+    picks σ.
+
+    >>> import contextlib, io, json, tempfile
+    >>> from wordtensor.cli import build_parser
+    >>> out = Path(tempfile.mkdtemp()) / "phase"
+    >>> args = build_parser().parse_args(
+    ...     ["phase", "S3", "xy", "--model", "network", "--widths", "8", "16", "--fractions",
+    ...      "1", "--seeds", "1", "--steps", "10", "--out", str(out), "--no-progress", "--json"])
+    >>> buf = io.StringIO()
+    >>> with contextlib.redirect_stdout(buf):
+    ...     rc = cmd_phase_network(args)
+    >>> d = json.loads(buf.getvalue())
+    >>> rc, d["model"], d["widths"], d["settings"]["steps"]
+    (0, 'network', [8, 16], 10)
+    >>> d["settings"]["weight_decay"], args.weight_decay  # the recipe's, not the surrogate's
+    (1.0, 1e-05)
+    >>> (out / "phase.png").is_file()
+    True
+    """
     from wordtensor.cli import build_parser
 
     from .config import ConfigError

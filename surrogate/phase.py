@@ -30,7 +30,14 @@ __all__ = ["RankBounds", "rank_bounds", "xy_rank_lower_bound", "xy_rank_upper_bo
 
 @dataclass(frozen=True)
 class RankBounds:
-    """lower ≤ rank ≤ upper (either may be None), and where they came from."""
+    """lower ≤ rank ≤ upper (either may be None), and where they came from.
+
+    >>> b = rank_bounds(word_tensor("Z4", "xy"))        # Alder–Strassen 2·4 − 3 = 1 + 1 + 3
+    >>> b.lower, b.upper, b.source
+    (5, 5, 'fusion.ranks (alder-strassen; constructive)')
+    >>> RankBounds(9, None, "given") == rank_bounds(word_tensor("S3", "xy"), (9, None))
+    True
+    """
 
     lower: int | None
     upper: int | None
@@ -38,7 +45,13 @@ class RankBounds:
 
 
 def is_group_product(tensor: WordTensor) -> bool:
-    """True when the word tensor is that of xy (δ[a, b, c] = 1 iff g_a g_b = g_c)."""
+    """True when the word tensor is that of xy (δ[a, b, c] = 1 iff g_a g_b = g_c).
+
+    >>> [is_group_product(word_tensor("S3", w)) for w in ("xy", "yx", "[x,y]")]
+    [True, False, False]
+    >>> is_group_product(word_tensor("Z4", "yx"))       # abelian: yx has the tensor of xy
+    True
+    """
     return tensor.arity == 2 and np.array_equal(tensor.image,
                                                 tensor.group.mul.reshape(-1).astype(np.int64))
 
@@ -113,7 +126,17 @@ def rank_bounds(tensor: WordTensor, given: tuple[int | None, int | None] | None 
 @dataclass
 class PhaseResult:
     """test_acc / train_acc: (widths, fractions, seeds) arrays (NaN: no held-out tuples or a
-    diverged instance)."""
+    diverged instance).
+
+    >>> acc = np.array([[[0.4, 0.5]], [[1.0, 0.995]], [[1.0, 0.9]]])   # (widths, fractions, seeds)
+    >>> pr = PhaseResult("S3", "xy", [4, 9, 12], [1.0], [0, 1], acc, acc, RankBounds(9, 9))
+    >>> pr.solved.tolist()                   # fraction of seeds at ≥ 99%
+    [[0.0], [1.0], [0.5]]
+    >>> [round(x, 4) for x in pr.mean_test_acc[:, 0].tolist()]
+    [0.45, 0.9975, 0.95]
+    >>> pr.to_dict()["bounds"]
+    {'lower': 9, 'upper': 9, 'source': ''}
+    """
 
     spec: str
     word: str
@@ -204,7 +227,15 @@ def _axis_pos(value: float, ticks: list[int]) -> float:
 
 def plot_phase(result: PhaseResult, path) -> Path:
     """Heat map of the mean test accuracy (width on x, training fraction on y); each cell
-    annotated with the number of seeds reaching 99%; rank bounds as vertical lines."""
+    annotated with the number of seeds reaching 99%; rank bounds as vertical lines.
+
+    >>> import os, tempfile
+    >>> acc = np.array([[[0.4, 0.5]], [[1.0, 0.995]], [[1.0, 0.9]]])   # (widths, fractions, seeds)
+    >>> pr = PhaseResult("S3", "xy", [4, 9, 12], [1.0], [0, 1], acc, acc, RankBounds(9, 9))
+    >>> png = plot_phase(pr, os.path.join(tempfile.mkdtemp(), "phase.png"))
+    >>> png.suffix, png.exists()
+    ('.png', True)
+    """
     acc = result.mean_test_acc.T  # (fractions, widths)
     fig = Figure(figsize=(max(5.5, 2.5 + 0.6 * len(result.widths)),
                           2.6 + 0.45 * len(result.fractions)))

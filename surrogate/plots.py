@@ -61,7 +61,16 @@ def _xpos(steps):
 def plot_curves(run, path, instances=None) -> Path:
     """Loss (log-log) and accuracy (log-x) curves; dotted verticals at each instance's grokking
     step (first logged step with test accuracy ≥ 99%). Over 12 instances: median and 10–90%
-    band."""
+    band.
+
+    >>> import tempfile
+    >>> from surrogate.config import SurrogateConfig, grid
+    >>> from surrogate.train import train
+    >>> res = train(SurrogateConfig("S3", "xy", grid(2, 9, 0.5), steps=5), progress=False)
+    >>> png = plot_curves(res, Path(tempfile.mkdtemp()) / "curves.png")
+    >>> png.suffix, png.is_file()
+    ('.png', True)
+    """
     res = _result(run)
     B = len(res.config.instances)
     inst = list(range(B)) if instances is None else list(instances)
@@ -113,7 +122,19 @@ def plot_curves(run, path, instances=None) -> Path:
 
 def plot_triplet_residuals(run, path, instance: int | None = None) -> Path:
     """‖(T̃ − δ̃)_{φψζ}‖ over time for every support triplet and the off-support remainder
-    (one instance, or the median over instances)."""
+    (one instance, or the median over instances).
+
+    Drawn here from a run folder rather than a :class:`~surrogate.train.TrainResult`:
+
+    >>> import tempfile
+    >>> from surrogate.config import SurrogateConfig, grid
+    >>> from surrogate.train import train
+    >>> run = tempfile.mkdtemp()
+    >>> _ = train(SurrogateConfig("S3", "xy", grid(2, 9), steps=5), run_dir=run, progress=False)
+    >>> png = plot_triplet_residuals(run, Path(run) / "residuals.png", instance=0)
+    >>> png.name, png.is_file()
+    ('residuals.png', True)
+    """
     res = _result(run)
     cols = sorted({c for r in res.rows for c in r if c.startswith("res:")})
     fig = Figure(figsize=(7, 4.5))
@@ -143,7 +164,16 @@ def plot_triplet_residuals(run, path, instance: int | None = None) -> Path:
 
 def plot_box_masses(run, path, instance: int = 0) -> Path:
     """Heat map at the last logged step: one row per component (active ones, sorted by their
-    dominant triplet), one column per (factor, bsc): the box mass ‖F_φ u‖²/‖u‖²."""
+    dominant triplet), one column per (factor, bsc): the box mass ‖F_φ u‖²/‖u‖².
+
+    >>> import tempfile
+    >>> from surrogate.config import SurrogateConfig, grid
+    >>> from surrogate.train import train
+    >>> res = train(SurrogateConfig("S3", "xy", grid(2, 9), steps=5), progress=False)
+    >>> png = plot_box_masses(res, Path(tempfile.mkdtemp()) / "box_mass.png", instance=1)
+    >>> png.suffix, png.is_file()
+    ('.png', True)
+    """
     res = _result(run)
     if "box_mass" not in res.dynamics:
         raise ValueError("this run has no box masses logged")
@@ -182,7 +212,17 @@ def plot_box_masses(run, path, instance: int = 0) -> Path:
 
 
 def plot_run(run, out_dir=None) -> list[Path]:
-    """All three figures into ``out_dir`` (default: the run folder)."""
+    """All three figures into ``out_dir`` (default: the run folder).
+
+    >>> import tempfile
+    >>> from surrogate.config import SurrogateConfig, grid
+    >>> from surrogate.train import train
+    >>> run = tempfile.mkdtemp()
+    >>> res = train(SurrogateConfig("S3", "xy", grid(1, 9), steps=5), run_dir=run, progress=False)
+    >>> paths = plot_run(res)  # into the run folder
+    >>> [p.name for p in paths], all(p.parent == Path(run) and p.is_file() for p in paths)
+    (['curves.png', 'triplet_residuals.png', 'box_mass.png'], True)
+    """
     res = _result(run)
     out = Path(out_dir or res.run_dir or ".")
     return [plot_curves(res, out / "curves.png"),

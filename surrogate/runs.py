@@ -39,11 +39,36 @@ _INT_COLUMNS = {"step", "instance", "seed", "width", "active", "mixed"}
 
 
 class RunFolderError(WordTensorError):
-    """A run folder that is missing, incomplete or does not match the request."""
+    """A run folder that is missing, incomplete or does not match the request.
+
+    Training into a folder that already holds a run, without ``resume``, is refused:
+
+    >>> import tempfile
+    >>> from surrogate.config import grid
+    >>> from surrogate.train import train
+    >>> d = tempfile.mkdtemp()
+    >>> cfg = SurrogateConfig("S3", "xy", grid(1, 9), steps=5)
+    >>> _ = train(cfg, run_dir=d, progress=False)
+    >>> train(cfg, run_dir=d, progress=False)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    surrogate.runs.RunFolderError: ... already holds a run; pass resume=True (--resume) ...
+    >>> issubclass(RunFolderError, WordTensorError)
+    True
+    """
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and ``os.replace``."""
+    """Write ``data`` to ``path`` via a temporary file in the same folder and ``os.replace``.
+
+    >>> d = Path(tempfile.mkdtemp())
+    >>> atomic_write(d / "data.bin", b"old")
+    >>> atomic_write(d / "data.bin", b"new bytes")
+    >>> (d / "data.bin").read_bytes()
+    b'new bytes'
+    >>> [f.name for f in d.iterdir()]  # the temporary file is gone
+    ['data.bin']
+    """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -87,7 +112,25 @@ def _parse(key: str, value: str):
 
 
 class RunFolder:
-    """Reader/writer of one run folder (see the module docstring for its layout)."""
+    """Reader/writer of one run folder (see the module docstring for its layout).
+
+    >>> from surrogate.config import grid
+    >>> from surrogate.train import train
+    >>> d = tempfile.mkdtemp()
+    >>> folder = RunFolder(d)
+    >>> folder.exists()
+    False
+    >>> cfg = SurrogateConfig("S3", "xy", grid(2, 9), steps=5)
+    >>> _ = train(cfg, run_dir=d, progress=False)
+    >>> folder.exists(), folder.read_config() == cfg
+    (True, True)
+    >>> sorted(f.name for f in folder.path.iterdir())  # doctest: +NORMALIZE_WHITESPACE
+    ['config.json', 'dynamics.npz', 'factors.npz', 'metrics.csv', 'split.npz', 'state.npz',
+     'summary.json']
+    >>> rows = folder.read_rows()  # one row per (log step, instance): steps 0..5, 2 instances
+    >>> len(rows), rows[-1]["step"], rows[-1]["instance"], folder.read_split().shape
+    (12, 5, 1, (2, 36))
+    """
 
     def __init__(self, path):
         self.path = Path(path)
@@ -227,12 +270,37 @@ class RunFolder:
 
 
 def load_config(path) -> SurrogateConfig:
-    """The configuration saved in a run folder."""
+    """The configuration saved in a run folder.
+
+    >>> from surrogate.config import grid
+    >>> from surrogate.train import train
+    >>> d = tempfile.mkdtemp()
+    >>> cfg = SurrogateConfig("S3", "xy", grid(1, 9), steps=5, dtype="float64")
+    >>> _ = train(cfg, run_dir=d, progress=False)
+    >>> load_config(d) == cfg, load_config(d).dtype
+    (True, 'float64')
+    """
     return RunFolder(path).read_config()
 
 
 def load_run(path):
-    """A finished or interrupted run folder as a :class:`~surrogate.train.TrainResult`."""
+    """A finished or interrupted run folder as a :class:`~surrogate.train.TrainResult`.
+
+    >>> from surrogate.config import grid
+    >>> from surrogate.train import train
+    >>> d = tempfile.mkdtemp()
+    >>> cfg = SurrogateConfig("S3", "xy", grid(2, 9), steps=5)
+    >>> res = train(cfg, run_dir=d, progress=False)
+    >>> back = load_run(d)
+    >>> back.config == cfg, back.steps, back.run_dir == d
+    (True, [0, 1, 2, 3, 4, 5], True)
+    >>> [r["train_loss"] for r in back.rows] == [r["train_loss"] for r in res.rows]
+    True
+    >>> bool(np.array_equal(back.final_factors, res.final_factors))
+    True
+    >>> back.bsc_names, back.support
+    (['1a', '1b', '2a'], [(0, 0, 0), (1, 1, 1), (2, 2, 2)])
+    """
     from .train import TrainResult
 
     folder = RunFolder(path)

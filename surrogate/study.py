@@ -28,7 +28,15 @@ STAGES = ("tensor", "fusion", "rank", "surrogate", "network", "compare", "report
 
 
 class StudyConfig(dict):
-    """Settings of a study (a plain dict saved as ``study.json``)."""
+    """Settings of a study (a plain dict saved as ``study.json``).
+
+    >>> StudyConfig.default("S3", "xy")  # doctest: +NORMALIZE_WHITESPACE
+    {'spec': 'S3', 'word': 'xy', 'seeds': 4, 'surrogate_steps': 10000, 'network_steps': 1000,
+     'device': 'cpu'}
+    >>> quick = StudyConfig.default("S4", "xyX", quick=True)  # --quick: a smoke test
+    >>> quick["seeds"], quick["surrogate_steps"], quick["network_steps"], isinstance(quick, dict)
+    (2, 300, 300, True)
+    """
 
     @classmethod
     def default(cls, spec: str, word: str, *, quick: bool = False) -> StudyConfig:
@@ -316,7 +324,23 @@ def _compare_md(c: dict) -> str:
 def study(spec: str = "S3", word: str = "xy", *, out=None, resume: bool = False,
           quick: bool = False, device: str = "cpu", seeds: int | None = None,
           stages=STAGES, progress: bool = True) -> dict:
-    """Run the study and write the report folder; returns the summary dict."""
+    """Run the study and write the report folder; returns the summary dict.
+
+    The stages without training (a full ``quick`` study of S3 takes a few seconds):
+
+    >>> import tempfile
+    >>> out = Path(tempfile.mkdtemp())
+    >>> s = study("S3", "xy", out=out, stages=("tensor", "fusion", "rank", "report"),
+    ...           progress=False)
+    >>> s["order"], s["lower"], s["upper"], len(s["support"])
+    (6, 9, 9, 3)
+    >>> sorted(s["stage_seconds"]), Path(s["report"]).name
+    (['fusion', 'rank', 'tensor'], 'report.md')
+    >>> (out / "report.md").read_text().splitlines()[0]
+    '# Study of `xy` on S3'
+    >>> sorted(f.name for f in out.glob("*.json"))  # doctest: +NORMALIZE_WHITESPACE
+    ['fusion.json', 'rank.json', 'study.json', 'summary.json', 'tensor.json']
+    """
     from tqdm.auto import tqdm
 
     cfg = StudyConfig.default(spec, word, quick=quick)
@@ -389,6 +413,15 @@ def study(spec: str = "S3", word: str = "xy", *, out=None, resume: bool = False,
 
 
 def register(sub) -> None:
+    """Add the ``study`` sub-command to the sub-parsers ``sub``.
+
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser(prog="wordtensor")
+    >>> register(parser.add_subparsers(dest="command"))
+    >>> args = parser.parse_args(["study", "--quick", "--skip", "network"])
+    >>> args.spec, args.word, args.quick, args.skip, args.func.__name__
+    ('S3', 'xy', True, ['network'], 'cmd_study')
+    """
     from wordtensor.commands import add_json
 
     p = sub.add_parser("study", help="the main job: tensor, decomposition, ranks, surrogate, "

@@ -33,6 +33,15 @@ __all__ = ["log_schedule", "make_split", "BatchedCP", "train", "TrainResult", "t
 
 
 def torch_dtype(name: str | torch.dtype) -> torch.dtype:
+    """The torch dtype named ``name`` ("float32" or "float64"); a torch dtype passes through.
+
+    >>> torch_dtype("float64"), torch_dtype(torch.float32)
+    (torch.float64, torch.float32)
+    >>> torch_dtype("float16")
+    Traceback (most recent call last):
+    ...
+    KeyError: 'float16'
+    """
     if isinstance(name, torch.dtype):
         return name
     return {"float32": torch.float32, "float64": torch.float64}[name]
@@ -220,7 +229,19 @@ class BatchedCP(AdamBatch):
 @dataclass
 class TrainResult:
     """What a run produced: metrics rows (one per log step and instance), checkpoints of the
-    factors and the dynamics arrays on the log schedule, and the final state."""
+    factors and the dynamics arrays on the log schedule, and the final state.
+
+    >>> from surrogate.config import grid
+    >>> res = train(SurrogateConfig("S3", "xy", grid(2, 9), steps=5), progress=False)
+    >>> isinstance(res, TrainResult), res.steps, res.status
+    (True, [0, 1, 2, 3, 4, 5], ['ok', 'ok'])
+    >>> len(res.rows), res.final("train_acc").shape  # a row per (log step, instance)
+    (12, (2,))
+    >>> res.final_factors.shape  # (instances, k+1 factors, n, width)
+    (2, 3, 6, 9)
+    >>> res.summary()["widths"]
+    [9, 9]
+    """
 
     config: SurrogateConfig
     rows: list[dict] = field(default_factory=list)
@@ -300,7 +321,16 @@ class TrainResult:
 def grokking_steps(rows: list[dict], num_instances: int, threshold: float = 0.99
                    ) -> list[dict[str, int | None]]:
     """Per instance the first logged step where train accuracy is 1 (``train``) and where test
-    accuracy reaches ``threshold`` (``test``); None if never (resolution: the log schedule)."""
+    accuracy reaches ``threshold`` (``test``); None if never (resolution: the log schedule).
+
+    >>> rows = [{"step": s, "instance": b, "train_acc": tr, "test_acc": te}
+    ...         for s, b, tr, te in [(0, 0, 0.2, 0.1), (10, 0, 1.0, 0.5), (100, 0, 1.0, 0.995),
+    ...                              (0, 1, 0.3, 0.2), (10, 1, 0.9, 0.4), (100, 1, 1.0, 0.9)]]
+    >>> grokking_steps(rows, 2)
+    [{'train': 10, 'test': 100}, {'train': 100, 'test': None}]
+    >>> grokking_steps(rows, 2, threshold=0.9)[1]
+    {'train': 100, 'test': 100}
+    """
     out = [{"train": None, "test": None} for _ in range(num_instances)]
     for r in sorted(rows, key=lambda r: r["step"]):
         o = out[r["instance"]]

@@ -14,10 +14,35 @@ __all__ = ["register", "add_json"]
 
 
 def add_json(p: argparse.ArgumentParser) -> None:
+    """Add the ``--json`` flag (read by :func:`wordtensor.cli.emit`) to a (sub-)parser.
+
+    >>> p = argparse.ArgumentParser()
+    >>> add_json(p)
+    >>> p.parse_args(["--json"]).json, p.parse_args([]).json
+    (True, False)
+    """
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
 
 
 def register(sub) -> None:
+    """Add the core sub-commands ``info`` and ``tensor`` to an argparse sub-parsers object.
+
+    >>> parser = argparse.ArgumentParser(prog="demo")
+    >>> sub = parser.add_subparsers()
+    >>> register(sub)
+    >>> sorted(sub.choices)
+    ['info', 'tensor']
+    >>> args = parser.parse_args(["tensor", "S3", "[x,y]"])
+    >>> args.func(args)
+    word             [x,y]  (variables x, y)
+    group            S3  (order 6)
+    shape            6 x 6 x 6
+    non-zeros        36  (density 0.167)
+    image size       3
+    fibre sizes      min 9, max 18, mean 12 over the image
+    fibre histogram  3 with fibre 0, 2 with fibre 9, 1 with fibre 18
+    0
+    """
     p = sub.add_parser("info", help="facts about a group: order, classes, exponent, ...")
     p.add_argument("spec", help="group spec, e.g. S3, D4, Q8, Z3xS3, SL(2,3), perm:(1,2,3),(1,2)")
     p.add_argument("--labels", action="store_true", help="list the element labels")

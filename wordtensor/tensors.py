@@ -19,7 +19,14 @@ __all__ = ["WordTensor", "word_tensor", "available_memory"]
 
 
 def available_memory() -> int:
-    """Bytes of memory available now (MemAvailable), or 8 GiB if it cannot be read."""
+    """Bytes of memory available now (MemAvailable), or 8 GiB if it cannot be read.
+
+    Half of it is the default limit on dense arrays (see :meth:`WordTensor.dense`).
+
+    >>> m = available_memory()
+    >>> isinstance(m, int) and m > 0
+    True
+    """
     try:
         with open("/proc/meminfo") as fh:
             for line in fh:
@@ -51,7 +58,19 @@ def _check_bytes(nbytes: int, max_bytes: int | None, what: str) -> None:
 
 
 class WordTensor:
-    """The 0/1 word tensor of ``word`` on ``group``; see :func:`word_tensor`."""
+    """The 0/1 word tensor of ``word`` on ``group``; see :func:`word_tensor`.
+
+    >>> G = Group.from_spec("S3")
+    >>> T = WordTensor(G, "[x,y]")
+    >>> T
+    WordTensor('[x,y]' on S3, shape=(6, 6, 6))
+    >>> [G.label(c) for c in T.image_elements()]   # commutators fill A3
+    ['()', '(1,2,3)', '(1,3,2)']
+    >>> T.fibre_sizes().tolist()                    # 18 commuting pairs, 9 per 3-cycle
+    [18, 0, 0, 9, 9, 0]
+    >>> T.unfolding(2).shape, T.coords.shape
+    ((6, 36), (36, 3))
+    """
 
     def __init__(self, group: Group, word: Word | str, *, max_bytes: int | None = None):
         self.group = group

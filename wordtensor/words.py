@@ -35,33 +35,93 @@ def _is_digit(ch: str) -> bool:
 
 @dataclass(frozen=True)
 class Identity:
+    """The identity ``1`` (also written ``e``) in a word's syntax tree.
+
+    >>> parse_word("1").tree == parse_word("e").tree == Identity()
+    True
+    >>> from wordtensor import Group
+    >>> Word(Identity(), ("x",)).table(Group.from_spec("Z4")).tolist()   # the constant map
+    [0, 0, 0, 0]
+    """
+
     pass
 
 
 @dataclass(frozen=True)
 class Var:
+    """A variable (a single lowercase letter) in a word's syntax tree.
+
+    >>> parse_word("x").tree
+    Var(name='x')
+    >>> from wordtensor import Group
+    >>> Word(Var("x"), ("x",)).table(Group.from_spec("Z4")).tolist()   # the identity map
+    [0, 1, 2, 3]
+    """
+
     name: str
 
 
 @dataclass(frozen=True)
 class Mul:
+    """The product of ``factors`` (juxtaposition or ``*``) in a word's syntax tree.
+
+    >>> parse_word("x*y*z").tree
+    Mul(factors=(Var(name='x'), Var(name='y'), Var(name='z')))
+    >>> str(Word(Mul((Var("x"), Pow(Var("y"), 2))), ("x", "y")))
+    'xy^2'
+    """
+
     factors: tuple
 
 
 @dataclass(frozen=True)
 class Pow:
+    """``base^k`` for an integer k in a word's syntax tree; ``X`` is ``Pow(Var('x'), -1)``.
+
+    >>> parse_word("X").tree
+    Pow(base=Var(name='x'), k=-1)
+    >>> w = parse_word("x^-2")
+    >>> w.tree, w.reduced()
+    (Pow(base=Var(name='x'), k=-2), 'XX')
+    >>> from wordtensor import Group
+    >>> w.table(Group.from_spec("Z4")).tolist()   # -2a mod 4
+    [0, 2, 0, 2]
+    """
+
     base: object
     k: int
 
 
 @dataclass(frozen=True)
 class Comm:
+    """The commutator ``[left,right]`` = left⁻¹ right⁻¹ left right in a word's syntax tree;
+    ``[u,v,w]`` nests to the left.
+
+    >>> parse_word("[x,y,z]").tree == Comm(Comm(Var("x"), Var("y")), Var("z"))
+    True
+    >>> Word(Comm(Var("x"), Var("y")), ("x", "y")).reduced()
+    'XYxy'
+    >>> from wordtensor import Group
+    >>> w = Word(Comm(Var("x"), Var("y")), ("x", "y"))
+    >>> int(w.table(Group.from_spec("Z4")).max())   # Z4 is abelian: every commutator is 1
+    0
+    """
+
     left: object
     right: object
 
 
 @dataclass(frozen=True)
 class Conj:
+    """The conjugate ``base^by`` = by⁻¹ base by in a word's syntax tree.
+
+    >>> w = parse_word("x^y")
+    >>> w.tree
+    Conj(base=Var(name='x'), by=Var(name='y'))
+    >>> w.reduced(), str(w)
+    ('Yxy', 'x^y')
+    """
+
     base: object
     by: object
 
