@@ -42,9 +42,10 @@ def _cfg(args, seeds):
                          dtype=args.dtype, eval_every=10**9)
 
 
-def time_batched(args) -> float:
-    """Instance-steps per second of one batch of ``args.seeds`` instances."""
-    m = BatchedNetwork(_cfg(args, range(args.seeds)), device=args.device)
+def time_batched(args, compile: bool = False) -> float:
+    """Instance-steps per second of one batch of ``args.seeds`` instances (``compile``: through
+    torch.compile; the compilation happens in the warm-up steps and is not timed)."""
+    m = BatchedNetwork(_cfg(args, range(args.seeds)), device=args.device, compile=compile)
     for _ in range(args.warmup):
         m.step()
     _sync(args.device)
@@ -139,8 +140,9 @@ def main(argv=None) -> dict:
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     naive = "naive loop (nn.Module + torch.optim.AdamW)"
-    variants = [("batched", lambda: time_batched(args)), ("loop", lambda: time_loop(args)),
-                (naive, lambda: time_naive(args))]
+    variants = [("batched", lambda: time_batched(args)),
+                ("batched compiled", lambda: time_batched(args, compile=True)),
+                ("loop", lambda: time_loop(args)), (naive, lambda: time_naive(args))]
     runs = {name: [fn() for _ in range(args.repeats)] for name, fn in variants}
     rates = {k: statistics.median(v) for k, v in runs.items()}
     out = {"spec": args.spec, "word": args.word, "width": args.width, "fraction": args.fraction,

@@ -36,6 +36,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable, Iterable
@@ -286,6 +287,40 @@ def _padded(masks: np.ndarray, device) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.as_tensor(idx, device=device), torch.as_tensor(wt, device=device)
 
 
+def adamw_update(theta, exp_avg, exp_avg_sq, grad_ema, g, lr, wd, bias_correction, t, alive,
+                 failed_at, *, betas, eps, grokfast_alpha, grokfast_lambda):
+    """One AdamW step of flat parameter rows (B, P) with decoupled weight decay and the optional
+    Grokfast EMA filter (``grad_ema`` None when off); a pure function, so that it can be
+    ``torch.compile``d. ``bias_correction`` holds 1 − β₁ᵗ and 1 − β₂ᵗ. Rows whose update is not
+    finite keep their parameters and moments, turn not alive and record step ``t`` in
+    ``failed_at``. Returns (theta, exp_avg, exp_avg_sq, grad_ema, alive, failed_at).
+
+    >>> z = torch.zeros(2, 3); g = torch.tensor([[1.0, -1, 0], [float("nan"), 0, 0]])
+    >>> out = adamw_update(z, z, z, None, g, torch.full((2, 1), 0.1), torch.zeros(2, 1),
+    ...                    torch.tensor([0.1, 0.02]), torch.tensor(1), torch.ones(2, dtype=bool),
+    ...                    torch.full((2,), -1), betas=(0.9, 0.98), eps=1e-8,
+    ...                    grokfast_alpha=0.98, grokfast_lambda=0.0)
+    >>> out[0][0].tolist(), out[4].tolist(), out[5].tolist()   # first Adam step moves by lr
+    ([-0.10000000149011612, 0.10000000149011612, 0.0], [True, False], [-1, 1])
+    """
+    b1, b2 = betas
+    ema = None
+    if grad_ema is not None:
+        ema = torch.lerp(grad_ema, g, 1 - grokfast_alpha)
+        g = g + grokfast_lambda * ema
+    m = torch.lerp(exp_avg, g, 1 - b1)
+    v = torch.lerp(exp_avg_sq, g * g, 1 - b2)
+    upd = (m / bias_correction[0]) / ((v / bias_correction[1]).sqrt() + eps)
+    new = theta - lr * (upd + wd * theta)
+    ok = alive & torch.isfinite(new).all(1)
+    failed_at = torch.where(alive & ~ok, t, failed_at)
+    keep = ok[:, None]
+    if ema is not None:
+        ema = torch.where(keep, ema, grad_ema)
+    return (torch.where(keep, new, theta), torch.where(keep, m, exp_avg),
+            torch.where(keep, v, exp_avg_sq), ema, ok, failed_at)
+
+
 class BatchedNetwork(AdamBatch):
     """The training state of a batch of networks: all parameters of instance b in one flat row
     ``theta[b]`` (``params`` gives the named views E, b1, W, b2), the AdamW moments and Grokfast
@@ -299,8 +334,11 @@ class BatchedNetwork(AdamBatch):
     """
 
     def __init__(self, config: NetworkConfig, tensor: WordTensor | None = None, *,
-                 device="cpu", dtype=None, train_mask: np.ndarray | None = None):
+                 device="cpu", dtype=None, train_mask: np.ndarray | None = None,
+                 compile: bool = False):
         self.config = config
+        self.compile = bool(compile)
+        self._loss_fn = self._update_fn = None
         self.tensor = tensor if tensor is not None else word_tensor(config.spec, config.word)
         if self.tensor.arity < 1:
             raise ConfigError(f"the word {self.tensor.word} has no variables; nothing to learn")
@@ -360,6 +398,19 @@ class BatchedNetwork(AdamBatch):
             at += size
         return out
 
+    def _loss(self):
+        """(summed training loss, logits) of flat parameters; through ``torch.compile`` (forward
+        and backward fused) when the batch was made with ``compile=True``."""
+        if self._loss_fn is None:
+            cfg = self.config
+
+            def fn(theta, index, target, weight):
+                logits = forward(self.unflatten(theta), cfg.activation, index)
+                return per_instance_loss(logits, target, weight, cfg.loss).sum(), logits
+
+            self._loss_fn = torch.compile(fn, dynamic=False) if self.compile else fn
+        return self._loss_fn
+
     @property
     def params(self) -> dict[str, torch.Tensor]:
         return self.unflatten(self.theta)
@@ -370,9 +421,9 @@ class BatchedNetwork(AdamBatch):
         training forward pass also gives the train accuracy of the parameters before it."""
         cfg = self.config
         theta = self.theta.detach().requires_grad_(True)
-        logits = forward(self.unflatten(theta), cfg.activation, self.train_index)
-        loss = per_instance_loss(logits, self.train_target, self.train_weight, cfg.loss)
-        (grad,) = torch.autograd.grad(loss.sum(), [theta])
+        loss, logits = self._loss()(theta, self.train_index, self.train_target,
+                                    self.train_weight)
+        (grad,) = torch.autograd.grad(loss, [theta])
         with torch.no_grad():
             hits = ((logits.argmax(-1) == self.train_target) & self.train_valid).sum(1)
             self._note_train((hits / self.train_count).cpu().numpy(), self.t)
@@ -413,27 +464,24 @@ class BatchedNetwork(AdamBatch):
 
     def _update(self, g: torch.Tensor) -> None:
         cfg = self.config
-        b1, b2 = cfg.betas
         g = g * self.grad_mask
         if cfg.orthograd:
             g = self._orthogonal(g)
+        if self._update_fn is None:
+            fn = functools.partial(adamw_update, betas=cfg.betas, eps=cfg.eps,
+                                   grokfast_alpha=cfg.grokfast_alpha,
+                                   grokfast_lambda=cfg.grokfast_lambda)
+            self._update_fn = torch.compile(fn, dynamic=False) if self.compile else fn
+        b1, b2 = cfg.betas
+        bc = torch.tensor([1 - b1 ** self.t, 1 - b2 ** self.t], dtype=torch.float64,
+                          device=self.device)
+        t = torch.tensor(self.t, device=self.device)
+        (self.theta, self.exp_avg, self.exp_avg_sq, ema, self.alive,
+         self.failed_at) = self._update_fn(self.theta, self.exp_avg, self.exp_avg_sq,
+                                           self.grad_ema, g, self.lr, self.wd, bc, t,
+                                           self.alive, self.failed_at)
         if self.grad_ema is not None:
-            ema = torch.lerp(self.grad_ema, g, 1 - cfg.grokfast_alpha)
-            g = g + cfg.grokfast_lambda * ema
-        m = torch.lerp(self.exp_avg, g, 1 - b1)
-        v = torch.lerp(self.exp_avg_sq, g * g, 1 - b2)
-        upd = (m / (1 - b1 ** self.t)) / ((v / (1 - b2 ** self.t)).sqrt() + cfg.eps)
-        new = self.theta - self.lr * (upd + self.wd * self.theta)
-        ok = self.alive & torch.isfinite(new).all(1)
-        self.failed_at = torch.where(self.alive & ~ok, torch.tensor(self.t, device=self.device),
-                                     self.failed_at)
-        self.alive = ok
-        keep = ok[:, None]
-        self.theta = torch.where(keep, new, self.theta)
-        self.exp_avg = torch.where(keep, m, self.exp_avg)
-        self.exp_avg_sq = torch.where(keep, v, self.exp_avg_sq)
-        if self.grad_ema is not None:
-            self.grad_ema = torch.where(keep, ema, self.grad_ema)
+            self.grad_ema = ema
 
     def _orthogonal(self, g: torch.Tensor) -> torch.Tensor:
         """⊥Grad (Prieto et al. 2025): each parameter tensor's gradient without its component
@@ -685,14 +733,18 @@ def load_network_run(path) -> NetworkResult:
 def train_network(config: NetworkConfig, *, tensor: WordTensor | None = None, device="cpu",
                   dtype=None, run_dir=None, resume: bool = False, progress: bool = True,
                   callback: Callable[[int, BatchedNetwork], None] | None = None,
-                  state_every_s: float = 120.0, analyse: bool = True) -> NetworkResult:
+                  state_every_s: float = 120.0, analyse: bool = True,
+                  compile: bool = False) -> NetworkResult:
     """Train the batch of networks described by ``config``.
 
     Metrics on the log schedule (and, with ``analyse``, neuron counts per bsc triplet and the
     excluded / restricted losses); parameter checkpoints on a sparser log schedule. With
     ``run_dir`` the run folder (see :class:`NetworkRunFolder`) is written atomically at every
     log step and the resume state at least every ``state_every_s`` seconds; ``resume=True``
-    continues it exactly. ``callback(step, net)`` runs after every step.
+    continues it exactly. ``callback(step, net)`` runs after every step. ``compile=True`` runs
+    the loss, its gradient and the AdamW update through ``torch.compile`` (fused kernels: about
+    3× faster for 64 instances of S4 xy at width 256 on a CPU core, after ~20 s of compilation;
+    results then differ from eager mode in the last bits).
 
     >>> cfg = NetworkConfig("S3", "xy", network_grid(1, 8, 1.0), steps=10)
     >>> r = train_network(cfg, progress=False)
@@ -709,7 +761,8 @@ def train_network(config: NetworkConfig, *, tensor: WordTensor | None = None, de
     writer = NetworkRunFolder(run_dir) if run_dir is not None else None
     train_mask, state, saved = (writer.open_for(config, resume) if writer is not None
                                 else (None, None, None))
-    net = BatchedNetwork(config, tensor, device=device, dtype=dtype, train_mask=train_mask)
+    net = BatchedNetwork(config, tensor, device=device, dtype=dtype, train_mask=train_mask,
+                         compile=compile)
     analyzer = NetworkAnalyzer(tensor, device=net.device) if analyse else None
     result.train_mask = net.train_mask
     if analyzer is not None:
@@ -782,8 +835,8 @@ def train_networks(spec: str, word: str, widths, fractions, seeds=4, *,
                    lr: float = RECIPE["lr"], weight_decay: float = RECIPE["weight_decay"],
                    init_scale: float = RECIPE["init_scale"], loss: str = RECIPE["loss"],
                    dtype: str = "float32", device="cpu", run_dir=None, resume: bool = False,
-                   progress: bool = True, log_per_decade: int = 4, **config_kw
-                   ) -> tuple[np.ndarray, np.ndarray, NetworkResult]:
+                   progress: bool = True, log_per_decade: int = 4, compile: bool = False,
+                   **config_kw) -> tuple[np.ndarray, np.ndarray, NetworkResult]:
     """Train every (width, fraction, seed) as one batch: (test accuracy, train accuracy) arrays
     of shape (widths, fractions, seeds) (NaN: no held-out tuples or a diverged instance) and the
     result.
@@ -798,7 +851,8 @@ def train_networks(spec: str, word: str, widths, fractions, seeds=4, *,
                                          weight_decay=weight_decay, init_scale=init_scale),
                         steps=steps, activation=activation, loss=loss, dtype=dtype,
                         log_per_decade=log_per_decade, **config_kw)
-    res = train_network(cfg, device=device, run_dir=run_dir, resume=resume, progress=progress)
+    res = train_network(cfg, device=device, run_dir=run_dir, resume=resume, progress=progress,
+                        compile=compile)
     s = res.summary()
     shape = (len(widths), len(fractions), len(seeds))
 

@@ -70,6 +70,9 @@ def register(sub) -> None:
     p.add_argument("--out", default=None, help="run folder (default runs/network-…)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--compile", action="store_true",
+                   help="torch.compile the loss, gradient and update (about 3x faster for large "
+                        "batches; ~20 s to compile)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--no-plots", action="store_true", help="do not draw the PNG figures")
     add_json(p)
@@ -153,7 +156,7 @@ def cmd_network(args) -> int:
             print(f"wordtensor: note: resuming {out} with its saved settings", file=sys.stderr)
         cfg = saved.replace(steps=args.steps)
     res = train_network(cfg, device=args.device, run_dir=out, resume=args.resume,
-                        progress=not args.no_progress)
+                        progress=not args.no_progress, compile=args.compile)
     data = res.summary()
     if not args.no_plots:
         from .network_analysis import plot_network_run
@@ -274,6 +277,7 @@ def cmd_phase_network(args) -> int:
             args.spec, args.word, args.widths, args.fractions,
             list(range(args.seed_start, args.seed_start + args.seeds)), dtype=args.dtype,
             device=args.device, run_dir=out, resume=args.resume, progress=not args.no_progress,
+            compile=args.compile,
             rank_bounds_=tuple(args.rank_bounds) if args.rank_bounds else None,
             **({} if args.log_per_decade is None else {"log_per_decade": args.log_per_decade}),
             **kw)
