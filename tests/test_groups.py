@@ -411,6 +411,14 @@ def test_from_permutations_rejects_broken_permutations(gens):
         Group.from_spec("perm:" + gens)
 
 
+@pytest.mark.parametrize("spec, says", [("X9", "unknown group spec 'X9'"),
+                                        ("S3x", "empty factor"), ("xS3", "unknown group spec"),
+                                        ("S3xxZ2", "empty factor")])
+def test_spec_errors_say_what_is_wrong(spec, says):
+    with pytest.raises(GroupSpecError, match=says):
+        Group.from_spec(spec)
+
+
 def test_from_permutations_rejects_bad_image_lists():
     with pytest.raises(GroupSpecError):
         Group.from_permutations([[0, 0, 1]])

@@ -63,6 +63,11 @@ def _split_top(text: str, sep: str) -> list[str]:
     if depth != 0:
         raise GroupSpecError(f"unbalanced parentheses in group spec {text!r}")
     if any(not p for p in parts):
+        if len(parts) == 2 and not parts[0] and text[:1].lower() == sep:
+            raise GroupSpecError(f"unknown group spec {text!r}: no family starts with "
+                                 f"{text[:1]!r} ('x' separates the factors of a direct product;"
+                                 " families: Zn, Cn, Dn, Sn, An, Q8, Dicn, V4, SL/GL/PSL/PGL(n,q),"
+                                 " perm:...)")
         raise GroupSpecError(f"empty factor in direct product {text!r}")
     return parts
 
