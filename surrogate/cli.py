@@ -176,11 +176,14 @@ def per_triplet_text(counts: dict) -> str:
 def phase_text(d: dict, title: str) -> str:
     """The phase-diagram grid of ``wordtensor phase`` (mean test accuracy, seeds ≥ 99%)."""
     S = len(d["seeds"])
-    lines = [title, "  width \\ frac " + "".join(f"{f:>12g}" for f in d["fractions"])]
+    on = d.get("accuracy_on") or ["test"] * len(d["fractions"])
+    lines = [title, "  width \\ frac " + "".join(
+        (f"{f:g}" + ("(train)" if o == "train" else "")).rjust(12)
+        for f, o in zip(d["fractions"], on))]
     for i, w in enumerate(d["widths"]):
         cells = []
         for j in range(len(d["fractions"])):
-            m = d["mean_test_acc"][i][j]
+            m = d.get("mean_acc", d["mean_test_acc"])[i][j]
             cells.append("n/a".rjust(12) if m is None else
                          f"{m:.3f} ({round(d['solved'][i][j] * S)}/{S})".rjust(12))
         lines.append(f"  {w:>12} " + "".join(cells))

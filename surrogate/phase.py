@@ -156,9 +156,38 @@ class PhaseResult:
             return np.nanmean(self.test_acc, axis=2)
 
     @property
+    def on_train(self) -> np.ndarray:
+        """Per fraction: True where no instance has held-out tuples (fraction 1), so that
+        :attr:`accuracy` is the train accuracy there.
+
+        >>> te = np.array([[[0.5], [np.nan]]]); tr = np.array([[[1.0], [0.98]]])
+        >>> pr = PhaseResult("S3", "xy", [9], [0.5, 1.0], [0], te, tr, RankBounds(9, 9))
+        >>> pr.on_train.tolist(), pr.accuracy[0, :, 0].tolist(), pr.solved.tolist()
+        ([False, True], [0.5, 0.98], [[0.0, 0.0]])
+        """
+        return np.isnan(self.test_acc).all(axis=(0, 2)) & np.isfinite(self.train_acc).any(
+            axis=(0, 2))
+
+    @property
+    def accuracy(self) -> np.ndarray:
+        """(widths, fractions, seeds): test accuracy, and train accuracy at the fractions
+        without held-out tuples (:attr:`on_train`)."""
+        acc = self.test_acc.copy()
+        acc[:, self.on_train, :] = self.train_acc[:, self.on_train, :]
+        return acc
+
+    @property
+    def mean_acc(self) -> np.ndarray:
+        """Mean over seeds of :attr:`accuracy` (NaN where no seed has a value)."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return np.nanmean(self.accuracy, axis=2)
+
+    @property
     def solved(self) -> np.ndarray:
-        """Fraction of seeds with test accuracy ≥ 99% per (width, fraction)."""
-        return (np.nan_to_num(self.test_acc, nan=-1) >= 0.99).mean(axis=2)
+        """Fraction of seeds with accuracy ≥ 99% per (width, fraction): test accuracy, train
+        accuracy where there are no held-out tuples (:attr:`on_train`)."""
+        return (np.nan_to_num(self.accuracy, nan=-1) >= 0.99).mean(axis=2)
 
     def to_dict(self) -> dict:
         def clean(a):
@@ -168,6 +197,8 @@ class PhaseResult:
         d["test_acc"] = clean(self.test_acc.tolist())
         d["train_acc"] = clean(self.train_acc.tolist())
         d["mean_test_acc"] = clean(self.mean_test_acc.tolist())
+        d["mean_acc"] = clean(self.mean_acc.tolist())
+        d["accuracy_on"] = ["train" if t else "test" for t in self.on_train.tolist()]
         d["solved"] = self.solved.tolist()
         d["bounds"] = asdict(self.bounds)
         return d
@@ -226,8 +257,9 @@ def _axis_pos(value: float, ticks: list[int]) -> float:
 
 
 def plot_phase(result: PhaseResult, path) -> Path:
-    """Heat map of the mean test accuracy (width on x, training fraction on y); each cell
-    annotated with the number of seeds reaching 99%; rank bounds as vertical lines.
+    """Heat map of the mean test accuracy (width on x, training fraction on y; train accuracy
+    at fractions without held-out tuples, marked "(train)"); each cell annotated with the number
+    of seeds reaching 99%; rank bounds as vertical lines.
 
     >>> import os, tempfile
     >>> acc = np.array([[[0.4, 0.5]], [[1.0, 0.995]], [[1.0, 0.9]]])   # (widths, fractions, seeds)
@@ -236,7 +268,8 @@ def plot_phase(result: PhaseResult, path) -> Path:
     >>> png.suffix, png.exists()
     ('.png', True)
     """
-    acc = result.mean_test_acc.T  # (fractions, widths)
+    acc = result.mean_acc.T  # (fractions, widths)
+    on_train = result.on_train
     fig = Figure(figsize=(max(5.5, 2.5 + 0.6 * len(result.widths)),
                           2.6 + 0.45 * len(result.fractions)))
     ax = fig.subplots()
@@ -244,7 +277,8 @@ def plot_phase(result: PhaseResult, path) -> Path:
     im = ax.imshow(np.ma.masked_invalid(acc), origin="lower", vmin=0, vmax=1, cmap="magma",
                    aspect="auto")
     ax.set_xticks(range(len(result.widths)), [str(w) for w in result.widths])
-    ax.set_yticks(range(len(result.fractions)), [f"{f:g}" for f in result.fractions])
+    ax.set_yticks(range(len(result.fractions)),
+                  [f"{f:g}" + (" (train)" if t else "") for f, t in zip(result.fractions, on_train)])
     ax.set_xlabel("width m")
     ax.set_ylabel("training fraction")
     S = len(result.seeds)
@@ -261,7 +295,8 @@ def plot_phase(result: PhaseResult, path) -> Path:
     if b.lower is not None or b.upper is not None:
         ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2,
                   frameon=False)
-    fig.colorbar(im, ax=ax, label="mean test accuracy")
+    fig.colorbar(im, ax=ax, label="mean test accuracy" + (" (train where marked)"
+                                                           if on_train.any() else ""))
     ax.set_title(f"{result.spec} {result.word}: test accuracy (seeds ≥ 99%)", fontsize=10)
     fig.tight_layout()
     path = Path(path)
