@@ -454,8 +454,18 @@ def cmd_study(args) -> int:
                  f"  rank {d['lower']} ({d['lower_method']}) <= R <= {d['upper']} "
                  f"({d['upper_method']}, max-abs error {_fmt(d['max_abs_error'])})"]
         for st in ("surrogate", "network"):
-            if st in d:
-                lines.append(f"  {st:<9} test accuracy {[_fmt(x) for x in d[st]['test_accuracy']]}")
+            if st not in d:
+                continue
+            r = d[st]
+            if any(x is not None for x in r["test_accuracy"]):
+                lines.append(f"  {st:<9} test accuracy {[_fmt(x) for x in r['test_accuracy']]}")
+            else:  # trained on every pair: no held-out pairs
+                line = (f"  {st:<9} all pairs trained; train accuracy "
+                        f"{[_fmt(x) for x in r['train_accuracy']]}")
+                if "exact_fit" in r:
+                    line += f", exact fits {sum(bool(x) for x in r['exact_fit'])}/" \
+                            f"{len(r['exact_fit'])}"
+                lines.append(line)
         lines.append(f"  report    {d['report']}")
         return "\n".join(lines)
 
