@@ -23,6 +23,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 
 #: name → (command arguments after ``wordtensor``, what the run is for). ``{out}`` is the run
@@ -50,6 +52,10 @@ RUNS = {
     "S5-xy": (["network", "S5", "xy", "--seeds", "2", "--train-fraction", "0.3",
                "--width", "512", "--steps", "1200"],
               "S5 (14400 pairs) at fraction 0.3, width 512"),
+    "S3-xy-narrow": (["network", "S3", "xy", "--seeds", "16", "--width", "7", "8", "9",
+                      "--train-fraction", "1", "--steps", "10000"],
+                     "S3 on all 36 pairs at widths 7, 8, 9 around the rank 9 (the trivial "
+                     "block 1a is free for a network: its biases carry it)"),
 }
 #: comparisons: name → (network run, surrogate run or None)
 COMPARE = {
@@ -60,6 +66,7 @@ COMPARE = {
     "A4-xy": ("A4-xy", None),
     "S4-xyX": ("S4-xyX", None),
     "S5-xy": ("S5-xy", None),
+    "S3-xy-narrow": ("S3-xy-narrow", None),
 }
 
 
@@ -159,6 +166,29 @@ def report(out: Path, path: Path) -> None:
                          f"{r['rank_lower']} | {r['rank_upper']} | {med('surrogate_active')} | "
                          f"{med('network_neurons')} | {med('network_rank')} | "
                          + (f"{min(cos):.3f} |" if cos else "– |"))
+        widths = d.get("widths") or []
+        if len(set(widths)) > 1:
+            res = json.loads((out / COMPARE[name][0] / "result.json").read_text())
+            lines += ["", "By width (median [range] over the width's instances; train / test "
+                      "accuracy 1 counts instances at 100%; cos: median cosine with δ):", "",
+                      "| width | instances | train acc = 1 | test acc ≥ 0.99 | "
+                      + " | ".join(f"{r['box']} neurons / cos" for r in d["blocks"]) + " |",
+                      "|---|---|---|---|" + "---|" * len(d["blocks"])]
+            for w in sorted(set(widths)):
+                idx = [i for i, x in enumerate(widths) if x == w]
+                tr = [res["train_accuracy"][i] for i in idx]
+                te = [res["test_accuracy"][i] for i in idx]
+                cells = []
+                for r in d["blocks"]:
+                    nn = [r["network_neurons"][i] for i in idx]
+                    cs = [r["network_cosine"][i] for i in idx if r["network_cosine"][i] is not None]
+                    rng = f" [{min(nn)}–{max(nn)}]" if min(nn) != max(nn) else ""
+                    cells.append(f"{np.median(nn):g}{rng} / "
+                                 + (f"{np.median(cs):.3f}" if cs else "–"))
+                n_te = sum(1 for t in te if t is not None and t >= 0.99)
+                lines.append(f"| {w} | {len(idx)} | {sum(1 for t in tr if t == 1.0)} | "
+                             + (f"{n_te}" if any(t is not None for t in te) else "–")
+                             + " | " + " | ".join(cells) + " |")
         o = d.get("other") or {}
         if o:
             mass = ", ".join(f"{m:.3f}" for m in o["support_mass"] if m is not None)
