@@ -16,21 +16,11 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
-import json
-import platform
-import statistics
-import time
-
 import torch
+from _batching import loop_rate, parser, report, timed
 
 from surrogate.config import grid
 from surrogate.network import ACTIVATIONS, RECIPE, BatchedNetwork, NetworkConfig, recipe
-
-
-def _sync(device):
-    if torch.device(device).type == "cuda":
-        torch.cuda.synchronize()
 
 
 def _cfg(args, seeds):
@@ -46,30 +36,12 @@ def time_batched(args, compile: bool = False) -> float:
     """Instance-steps per second of one batch of ``args.seeds`` instances (``compile``: through
     torch.compile; the compilation happens in the warm-up steps and is not timed)."""
     m = BatchedNetwork(_cfg(args, range(args.seeds)), device=args.device, compile=compile)
-    for _ in range(args.warmup):
-        m.step()
-    _sync(args.device)
-    t = time.perf_counter()
-    for _ in range(args.steps):
-        m.step()
-    _sync(args.device)
-    return args.seeds * args.steps / (time.perf_counter() - t)
+    return args.seeds * args.steps / timed(m.step, args.steps, args.warmup, args.device)
 
 
 def time_loop(args) -> float:
     """Instance-steps per second of ``args.seeds`` one-instance runs of the same code."""
-    total = 0.0
-    for s in range(args.seeds):
-        m = BatchedNetwork(_cfg(args, [s]), device=args.device)
-        for _ in range(args.warmup):
-            m.step()
-        _sync(args.device)
-        t = time.perf_counter()
-        for _ in range(args.loop_steps):
-            m.step()
-        _sync(args.device)
-        total += time.perf_counter() - t
-    return args.seeds * args.loop_steps / total
+    return loop_rate(lambda s: BatchedNetwork(_cfg(args, [s]), device=args.device).step, args)
 
 
 class _Net(torch.nn.Module):
@@ -85,87 +57,51 @@ class _Net(torch.nn.Module):
         return self.out(self.act(self.e1(a) + self.e2(b) + self.b1))
 
 
-def _naive_step(net, opt, a, b, target, loss):
-    opt.zero_grad()
-    logits = net(a, b)
-    if loss == "ce":
-        torch.nn.functional.cross_entropy(logits, target).backward()
-    else:  # MSE against the one-hot rows, mean over entries
-        onehot = torch.nn.functional.one_hot(target, logits.shape[-1]).to(logits.dtype)
-        torch.nn.functional.mse_loss(logits, onehot).backward()
-    opt.step()
+def _naive_run(args, seed):
+    """The step function of a plain one-run script: nn.Embedding / nn.Linear, autograd and
+    torch.optim.AdamW, on the split and targets of instance ``seed``."""
+    m = BatchedNetwork(_cfg(args, [seed]), device=args.device)  # split and targets
+    idx = m.train_index[0]
+    a, b = idx // m.n, idx % m.n
+    target = m.train_target[0]
+    torch.manual_seed(seed)
+    net = _Net(m.n, args.width, args.activation).to(device=args.device,
+                                                    dtype=getattr(torch, args.dtype))
+    r = recipe(args.activation)
+    opt = torch.optim.AdamW(net.parameters(), lr=r["lr"], weight_decay=r["weight_decay"],
+                            betas=r["betas"])
+
+    def step():
+        opt.zero_grad()
+        logits = net(a, b)
+        if r["loss"] == "ce":
+            torch.nn.functional.cross_entropy(logits, target).backward()
+        else:  # MSE against the one-hot rows, mean over entries
+            onehot = torch.nn.functional.one_hot(target, logits.shape[-1]).to(logits.dtype)
+            torch.nn.functional.mse_loss(logits, onehot).backward()
+        opt.step()
+
+    return step
 
 
 def time_naive(args) -> float:
     """A plain one-run script: nn.Embedding / nn.Linear, autograd and torch.optim.AdamW."""
-    total = 0.0
-    dtype = getattr(torch, args.dtype)
-    for s in range(args.seeds):
-        m = BatchedNetwork(_cfg(args, [s]), device=args.device)  # split and targets
-        idx = m.train_index[0]
-        a, b = idx // m.n, idx % m.n
-        target = m.train_target[0]
-        torch.manual_seed(s)
-        net = _Net(m.n, args.width, args.activation).to(device=args.device, dtype=dtype)
-        r = recipe(args.activation)
-        opt = torch.optim.AdamW(net.parameters(), lr=r["lr"], weight_decay=r["weight_decay"],
-                                betas=r["betas"])
-        for _ in range(args.warmup):
-            _naive_step(net, opt, a, b, target, r["loss"])
-        _sync(args.device)
-        t = time.perf_counter()
-        for _ in range(args.loop_steps):
-            _naive_step(net, opt, a, b, target, r["loss"])
-        _sync(args.device)
-        total += time.perf_counter() - t
-    return args.seeds * args.loop_steps / total
+    return loop_rate(lambda s: _naive_run(args, s), args)
 
 
 def main(argv=None) -> dict:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--spec", default="S4")
-    p.add_argument("--word", default="xy")
-    p.add_argument("--width", type=int, default=RECIPE["width"])
-    p.add_argument("--fraction", type=float, default=RECIPE["train_fraction"])
+    p = parser(__doc__, width=RECIPE["width"], fraction=RECIPE["train_fraction"], steps=20,
+               warmup=3)
     p.add_argument("--activation", default=RECIPE["activation"], choices=list(ACTIVATIONS))
-    p.add_argument("--seeds", type=int, default=64)
-    p.add_argument("--steps", type=int, default=20, help="timed batched steps")
-    p.add_argument("--loop-steps", type=int, default=20, help="timed steps of each looped run")
-    p.add_argument("--warmup", type=int, default=3)
-    p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     naive = "naive loop (nn.Module + torch.optim.AdamW)"
     variants = [("batched", lambda: time_batched(args)),
                 ("batched compiled", lambda: time_batched(args, compile=True)),
                 ("loop", lambda: time_loop(args)), (naive, lambda: time_naive(args))]
-    runs = {name: [fn() for _ in range(args.repeats)] for name, fn in variants}
-    rates = {k: statistics.median(v) for k, v in runs.items()}
-    out = {"spec": args.spec, "word": args.word, "width": args.width, "fraction": args.fraction,
-           "activation": args.activation, "seeds": args.seeds, "device": args.device,
-           "dtype": args.dtype, "threads": args.threads, "torch": torch.__version__,
-           "machine": platform.machine(),
-           "cuda": torch.cuda.get_device_name() if torch.device(args.device).type == "cuda"
-           else None,
-           "instance_steps_per_s": rates, "all_repeats": runs,
-           "batched_steps_per_s": rates["batched"] / args.seeds,
-           "ratio_vs_loop": {k: v / rates["loop"] for k, v in rates.items()},
-           "ratio_vs_naive_loop": {k: v / rates[naive] for k, v in rates.items()}}
-    if args.json:
-        print(json.dumps(out, indent=2))
-    else:
-        print(f"{args.spec} {args.word} network, width {args.width}, {args.activation}, fraction "
-              f"{args.fraction}, {args.seeds} seeds, {args.device} {args.dtype}, "
-              f"{args.threads} thread(s); medians of {args.repeats}")
-        print(f"  {'variant':<44} {'instance-steps/s':>16} {'vs loop':>8} {'vs naive':>9}")
-        for k, v in rates.items():
-            print(f"  {k:<44} {v:>16.0f} {out['ratio_vs_loop'][k]:>7.2f}x "
-                  f"{out['ratio_vs_naive_loop'][k]:>8.2f}x")
-    return out
+    return report(args, f"{args.spec} {args.word} network, width {args.width}, "
+                        f"{args.activation}, fraction {args.fraction}", variants, naive,
+                  {"activation": args.activation})
 
 
 if __name__ == "__main__":
