@@ -77,7 +77,10 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_phase)
 
 
-def _setup(args, kind: str) -> Path:
+def setup_run(args, kind: str, stem: str | None = None) -> Path:
+    """Apply ``--threads``, check ``--steps``/``--seeds`` and return the run folder: ``--out``,
+    or ``runs/<stem>-<spec>-<word>-<time>`` (stem defaults to ``kind``; ``--resume`` needs
+    ``--out``)."""
     if args.threads is not None:
         import torch
 
@@ -88,7 +91,7 @@ def _setup(args, kind: str) -> Path:
         return Path(args.out)
     if args.resume:
         raise UsageError(f"{kind}: --resume needs --out DIR (the run folder to continue)")
-    stem = re.sub(r"[^A-Za-z0-9_.+-]+", "_", f"{kind}-{args.spec}-{args.word}")
+    stem = re.sub(r"[^A-Za-z0-9_.+-]+", "_", f"{stem or kind}-{args.spec}-{args.word}")
     return Path("runs") / f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
@@ -115,7 +118,7 @@ def cmd_surrogate(args) -> int:
     from .runs import RunFolder
     from .train import train
 
-    out = _setup(args, "surrogate")
+    out = setup_run(args, "surrogate")
     seeds = range(args.seed_start, args.seed_start + args.seeds)
     try:
         cfg = SurrogateConfig(
@@ -144,27 +147,36 @@ def cmd_surrogate(args) -> int:
         _RF(out).write_summary(data)
 
     def text(d):
-        lines = [f"{d['spec']} {d['word']}: {d['loss']} loss, {d['optimizer']}, {d['steps']} steps, "
-                 f"{len(d['seeds'])} instance(s), {d['seconds']:.1f} s",
-                 f"  {'seed':>4} {'width':>5} {'frac':>5} {'train acc':>9} {'test acc':>8} "
-                 f"{'loss':>9} {'max|T-δ|':>9} {'99% at':>7}  components (active per triplet)"]
-        for j in range(len(d["seeds"])):
-            def f(v, fmt):
-                w = int(re.match(r">?(\d+)", fmt).group(1))
-                return "-".rjust(w) if v is None else format(v, fmt)
-            comp = per_triplet_text(d["components"][j])
-            lines.append(
-                f"  {d['seeds'][j]:>4} {d['widths'][j]:>5} {d['train_fractions'][j]:>5g} "
-                f"{f(d['train_accuracy'][j], '9.4f')} {f(d['test_accuracy'][j], '8.4f')} "
-                f"{f(d['final_loss'][j], '9.2e')} {f(d['max_abs_error'][j], '9.2e')} "
-                f"{f(d['grok_step'][j], '>7')}  {comp}"
-                + ("" if d["status"][j] == "ok" else f"  [{d['status'][j]}]"))
-        lines += [f"note: {x}" for x in d["notes"]]
-        lines.append(f"run folder: {d['run_dir']}")
-        return "\n".join(lines)
+        return instance_table(
+            d, f"{d['spec']} {d['word']}: {d['loss']} loss, {d['optimizer']}, {d['steps']} steps, "
+               f"{len(d['seeds'])} instance(s), {d['seconds']:.1f} s",
+            [("train acc", "train_accuracy", ".4f", 9), ("test acc", "test_accuracy", ".4f", 8),
+             ("loss", "final_loss", ".2e", 9), ("max|T-δ|", "max_abs_error", ".2e", 9),
+             ("99% at", "grok_step", "", 7)],
+            "components", "components (active per triplet)")
 
     emit(args, data, text)
     return 0
+
+
+def instance_table(d: dict, title: str, columns, counts_key: str, counts_title: str) -> str:
+    """The per-instance text table of ``wordtensor surrogate`` / ``network``: seed, width and
+    fraction, then ``columns`` (header, key of ``d``, format spec, width; "-" for None), the
+    per-triplet counts ``d[counts_key]``, a non-ok status, the notes and the run folder."""
+    def cell(v, spec, width):
+        return ("-" if v is None else format(v, spec)).rjust(width)
+
+    lines = [title, f"  {'seed':>4} {'width':>5} {'frac':>5} "
+             + " ".join(f"{h:>{w}}" for h, _, _, w in columns) + f"  {counts_title}"]
+    for j in range(len(d["seeds"])):
+        lines.append(
+            f"  {d['seeds'][j]:>4} {d['widths'][j]:>5} {d['train_fractions'][j]:>5g} "
+            + " ".join(cell(d[key][j], spec, w) for _, key, spec, w in columns)
+            + f"  {per_triplet_text(d[counts_key][j])}"
+            + ("" if d["status"][j] == "ok" else f"  [{d['status'][j]}]"))
+    lines += [f"note: {x}" for x in d["notes"]]
+    lines.append(f"run folder: {d['run_dir']}")
+    return "\n".join(lines)
 
 
 def per_triplet_text(counts: dict) -> str:
@@ -218,7 +230,7 @@ def cmd_phase(args) -> int:
     from .config import ConfigError
     from .phase import phase_diagram, plot_phase
 
-    out = _setup(args, "phase")
+    out = setup_run(args, "phase")
     try:
         res = phase_diagram(
             args.spec, args.word, args.widths, args.fractions,

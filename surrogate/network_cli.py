@@ -4,15 +4,13 @@ network / surrogate / rank-bound table of a run folder), registered through the
 
 from __future__ import annotations
 
-import re
 import sys
-import time
 from pathlib import Path
 
 from wordtensor.cli import UsageError, emit
 from wordtensor.commands import add_json
 
-from .cli import per_triplet_text, phase_text
+from .cli import instance_table, phase_text, setup_run
 from .network import ACTIVATIONS, RECIPE, recipe
 
 __all__ = ["register", "cmd_network", "cmd_compare", "cmd_phase_network"]
@@ -92,19 +90,6 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_compare)
 
 
-def _out_dir(args) -> Path:
-    if args.out:
-        return Path(args.out)
-    if args.resume:
-        raise UsageError("network: --resume needs --out DIR (the run folder to continue)")
-    stem = re.sub(r"[^A-Za-z0-9_.+-]+", "_", f"network-{args.spec}-{args.word}")
-    return Path("runs") / f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}"
-
-
-def _fmt(v, fmt: str, width: int) -> str:
-    return "-".rjust(width) if v is None else format(v, fmt).rjust(width)
-
-
 def cmd_network(args) -> int:
     """``wordtensor network``: train a batch of two-layer networks into a run folder and print
     the summary (JSON with ``--json``); returns the exit code.
@@ -127,13 +112,7 @@ def cmd_network(args) -> int:
     from .config import ConfigError, grid
     from .network import NetworkConfig, NetworkRunFolder, train_network
 
-    if args.threads is not None:
-        import torch
-
-        torch.set_num_threads(max(1, args.threads))
-    if args.steps < 0 or args.seeds < 1:
-        raise UsageError("network: --steps must be ≥ 0 and --seeds ≥ 1")
-    out = _out_dir(args)
+    out = setup_run(args, "network")
     seeds = range(args.seed_start, args.seed_start + args.seeds)
     rec = recipe(args.activation)
     for name in ("lr", "weight_decay", "init_scale"):
@@ -165,21 +144,13 @@ def cmd_network(args) -> int:
         folder.write_summary(data)
 
     def text(d):
-        lines = [f"{d['spec']} {d['word']}: {d['activation']} network, {d['loss']} loss, "
-                 f"{d['steps']} steps, {len(d['seeds'])} instance(s), {d['seconds']:.1f} s",
-                 f"  {'seed':>4} {'width':>5} {'frac':>5} {'train acc':>9} {'test acc':>8} "
-                 f"{'train=1 at':>10} {'test≥99% at':>11} {'ratio':>6}  neurons (active per triplet)"]
-        for j in range(len(d["seeds"])):
-            comp = per_triplet_text(d["neurons"][j])
-            lines.append(
-                f"  {d['seeds'][j]:>4} {d['widths'][j]:>5} {d['train_fractions'][j]:>5g} "
-                f"{_fmt(d['train_accuracy'][j], '.4f', 9)} {_fmt(d['test_accuracy'][j], '.4f', 8)} "
-                f"{_fmt(d['step_train_100'][j], 'd', 10)} {_fmt(d['step_test_99'][j], 'd', 11)} "
-                f"{_fmt(d['grok_ratio'][j], '.1f', 6)}  {comp}"
-                + ("" if d["status"][j] == "ok" else f"  [{d['status'][j]}]"))
-        lines += [f"note: {x}" for x in d["notes"]]
-        lines.append(f"run folder: {d['run_dir']}")
-        return "\n".join(lines)
+        return instance_table(
+            d, f"{d['spec']} {d['word']}: {d['activation']} network, {d['loss']} loss, "
+               f"{d['steps']} steps, {len(d['seeds'])} instance(s), {d['seconds']:.1f} s",
+            [("train acc", "train_accuracy", ".4f", 9), ("test acc", "test_accuracy", ".4f", 8),
+             ("train=1 at", "step_train_100", "d", 10), ("test≥99% at", "step_test_99", "d", 11),
+             ("ratio", "grok_ratio", ".1f", 6)],
+            "neurons", "neurons (active per triplet)")
 
     emit(args, data, text)
     return 0
@@ -251,12 +222,7 @@ def cmd_phase_network(args) -> int:
     from .network import network_phase_diagram
     from .phase import plot_phase
 
-    if args.threads is not None:
-        import torch
-
-        torch.set_num_threads(max(1, args.threads))
-    if args.steps < 0 or args.seeds < 1:
-        raise UsageError("phase: --steps must be ≥ 0 and --seeds ≥ 1")
+    out = setup_run(args, "phase", stem="phase-network")
     base = build_parser().parse_args(["phase", args.spec, args.word, "--widths", "1",
                                       "--fractions", "1"])
     rec = recipe(getattr(args, "activation", None))
@@ -265,13 +231,6 @@ def cmd_phase_network(args) -> int:
         given = getattr(args, name)
         kw[name] = rec[name] if given == getattr(base, name) else given
     kw["steps"] = rec["steps"] if args.steps == base.steps else args.steps
-    if args.out:
-        out = Path(args.out)
-    elif args.resume:
-        raise UsageError("phase: --resume needs --out DIR (the run folder to continue)")
-    else:
-        stem = re.sub(r"[^A-Za-z0-9_.+-]+", "_", f"phase-network-{args.spec}-{args.word}")
-        out = Path("runs") / f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}"
     try:
         res = network_phase_diagram(
             args.spec, args.word, args.widths, args.fractions,
