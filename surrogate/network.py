@@ -50,7 +50,7 @@ from wordtensor import WordTensor, word_tensor
 from .config import BatchConfig, ConfigError, Instance, grid
 from .model import LOSSES
 from .runs import FORMAT, RunFolder, RunFolderError, _npz_bytes, atomic_write, csv_bytes
-from .train import AdamBatch, TrainResult, log_schedule, make_split, run_steps, torch_dtype
+from .train import AdamBatch, TrainResult, log_schedule, padded_index, run_steps, torch_dtype
 
 __all__ = ["ACTIVATIONS", "RECIPE", "ACTIVATION_RECIPES", "recipe", "NetworkConfig",
            "network_grid", "init_params", "forward",
@@ -273,20 +273,6 @@ def per_instance_loss(logits: torch.Tensor, target: torch.Tensor, weight: torch.
     return (nll * weight).sum(1)
 
 
-def _padded(masks: np.ndarray, device) -> tuple[torch.Tensor, torch.Tensor]:
-    """(index (B, S) of each row's True positions padded with 0, weight (B, S) = 1/count or 0)."""
-    counts = masks.sum(1)
-    S = max(1, int(counts.max()))
-    idx = np.zeros((len(masks), S), dtype=np.int64)
-    wt = np.zeros((len(masks), S))
-    for b in range(len(masks)):
-        sel = np.flatnonzero(masks[b])
-        idx[b, :sel.size] = sel
-        if sel.size:
-            wt[b, :sel.size] = 1.0 / sel.size
-    return torch.as_tensor(idx, device=device), torch.as_tensor(wt, device=device)
-
-
 def adamw_update(theta, exp_avg, exp_avg_sq, grad_ema, g, lr, wd, bias_correction, t, alive,
                  failed_at, *, betas, eps, grokfast_alpha, grokfast_lambda):
     """One AdamW step of flat parameter rows (B, P) with decoupled weight decay and the optional
@@ -336,36 +322,22 @@ class BatchedNetwork(AdamBatch):
     def __init__(self, config: NetworkConfig, tensor: WordTensor | None = None, *,
                  device="cpu", dtype=None, train_mask: np.ndarray | None = None,
                  compile: bool = False):
-        self.config = config
-        self.compile = bool(compile)
+        self._setup_batch(config, tensor, device, dtype, train_mask, compile)
         self._loss_fn = self._update_fn = None
-        self.tensor = tensor if tensor is not None else word_tensor(config.spec, config.word)
-        if self.tensor.arity < 1:
-            raise ConfigError(f"the word {self.tensor.word} has no variables; nothing to learn")
-        self.device = torch.device(device)
-        self.dtype = torch_dtype(dtype or config.dtype)
         inst = config.instances
-        n, k, N = self.tensor.n, self.tensor.arity, self.tensor.nnz
-        self.n, self.arity, self.N, self.B, self.M = n, k, N, len(inst), config.width
-        if train_mask is None:
-            train_mask = np.stack([make_split(N, i.train_fraction, i.split) for i in inst])
-        if train_mask.shape != (self.B, N):
-            raise ValueError(f"train_mask has shape {train_mask.shape}, expected {(self.B, N)}")
-        self.train_mask = np.asarray(train_mask, dtype=bool)
+        n, k = self.n, self.arity
         self.target = torch.as_tensor(np.array(self.tensor.image), dtype=torch.long,
                                       device=self.device)
-        self.train_index, tw = _padded(self.train_mask, self.device)
+        self.train_index, tw = padded_index(self.train_mask, self.device)
         self.train_weight = tw.to(self.dtype)
         self.train_target = self.target[self.train_index]
         self.train_valid = tw > 0
         self.train_count = self.train_valid.sum(1).clamp_min(1).to(torch.float64)
-        self.test_index, tw = _padded(~self.train_mask, self.device)
+        self.test_index, tw = padded_index(~self.train_mask, self.device)
         self.test_target = self.target[self.test_index]
         self.test_valid = tw > 0
         self.has_test = (~self.train_mask).any(1)
         widths = [i.width for i in inst]
-        self.width_mask = (torch.arange(self.M, device=self.device)[None, :]
-                           < torch.as_tensor(widths, device=self.device)[:, None])
         col = dict(device=self.device, dtype=self.dtype)
         init = init_params(n, k, [i.seed for i in inst], widths, [i.init_scale for i in inst],
                            width=self.M, output_scale=config.output_scale, **col)
@@ -381,9 +353,6 @@ class BatchedNetwork(AdamBatch):
         self.exp_avg = torch.zeros_like(self.theta)
         self.exp_avg_sq = torch.zeros_like(self.theta)
         self.grad_ema = torch.zeros_like(self.theta) if config.grokfast_lambda > 0 else None
-        self.t = 0
-        self.alive = torch.ones(self.B, dtype=torch.bool, device=self.device)
-        self.failed_at = torch.full((self.B,), -1, dtype=torch.long, device=self.device)
         self.step_train = np.full(self.B, -1, dtype=np.int64)
         self.step_test = np.full((self.B, len(TEST_THRESHOLDS)), -1, dtype=np.int64)
         self.last_train_acc = np.full(self.B, np.nan)

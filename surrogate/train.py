@@ -29,7 +29,7 @@ from .metrics import Analyzer, active_per_triplet
 from .model import init_factors, loss_and_grad
 
 __all__ = ["log_schedule", "make_split", "BatchedCP", "train", "TrainResult", "torch_dtype",
-           "grokking_steps"]
+           "grokking_steps", "padded_index"]
 
 
 def torch_dtype(name: str | torch.dtype) -> torch.dtype:
@@ -104,10 +104,56 @@ def train_step(theta, exp_avg, exp_avg_sq, alive, failed_at, t, onehot, weight, 
             torch.where(keep, v, exp_avg_sq), ok, failed_at)
 
 
+def padded_index(masks: np.ndarray, device) -> tuple[torch.Tensor, torch.Tensor]:
+    """(index (B, S) of each row's True positions padded with 0, weight (B, S) = 1/count on
+    them and 0 on the padding), S the largest count (at least 1).
+
+    >>> idx, wt = padded_index(np.array([[True, False, True], [False, True, False]]), "cpu")
+    >>> idx.tolist(), wt.tolist()
+    ([[0, 2], [1, 0]], [[0.5, 0.5], [1.0, 0.0]])
+    """
+    counts = masks.sum(1)
+    S = max(1, int(counts.max()))
+    idx = np.zeros((len(masks), S), dtype=np.int64)
+    wt = np.zeros((len(masks), S))
+    for b in range(len(masks)):
+        sel = np.flatnonzero(masks[b])
+        idx[b, :sel.size] = sel
+        if sel.size:
+            wt[b, :sel.size] = 1.0 / sel.size
+    return torch.as_tensor(idx, device=device), torch.as_tensor(wt, device=device)
+
+
 class AdamBatch:
-    """What the batched surrogate and the batched networks share: flat parameters ``theta``
-    (B, P) with Adam moments, step ``t``, per-instance ``alive`` / ``failed_at`` (the step of
-    the first non-finite update), their one-line status and the resume state."""
+    """What the batched surrogate and the batched networks share: the setup of a batch
+    (tensor, device, dtype, sizes, training split, width mask), flat parameters ``theta`` with
+    Adam moments, step ``t``, per-instance ``alive`` / ``failed_at`` (the step of the first
+    non-finite update), their one-line status and the resume state."""
+
+    def _setup_batch(self, config, tensor, device, dtype, train_mask, compile) -> None:
+        from .config import ConfigError
+
+        self.config = config
+        self.compile = bool(compile)
+        self.tensor = tensor if tensor is not None else word_tensor(config.spec, config.word)
+        if self.tensor.arity < 1:
+            raise ConfigError(f"the word {self.tensor.word} has no variables; nothing to learn")
+        self.device = torch.device(device)
+        self.dtype = torch_dtype(dtype or config.dtype)
+        inst = config.instances
+        N = self.tensor.nnz
+        self.n, self.arity, self.N, self.B, self.M = (self.tensor.n, self.tensor.arity, N,
+                                                      len(inst), config.width)
+        if train_mask is None:
+            train_mask = np.stack([make_split(N, i.train_fraction, i.split) for i in inst])
+        if train_mask.shape != (self.B, N):
+            raise ValueError(f"train_mask has shape {train_mask.shape}, expected {(self.B, N)}")
+        self.train_mask = np.asarray(train_mask, dtype=bool)
+        self.width_mask = (torch.arange(self.M, device=self.device)[None, :]
+                           < torch.tensor([i.width for i in inst], device=self.device)[:, None])
+        self.t = 0
+        self.alive = torch.ones(self.B, dtype=torch.bool, device=self.device)
+        self.failed_at = torch.full((self.B,), -1, dtype=torch.long, device=self.device)
 
     def _diverged_details(self, inst) -> str:
         return f"lr {inst.lr:g}, init scale {inst.init_scale:g}"
@@ -158,41 +204,20 @@ class BatchedCP(AdamBatch):
     def __init__(self, config: SurrogateConfig, tensor: WordTensor | None = None, *,
                  device="cpu", dtype=None, train_mask: np.ndarray | None = None,
                  compile: bool = False):
-        self.config = config
-        self.compile = bool(compile)
-        self.tensor = tensor if tensor is not None else word_tensor(config.spec, config.word)
-        if self.tensor.arity < 1:
-            raise ValueError(f"the word {self.tensor.word} has no variables; nothing to train")
-        self.device = torch.device(device)
-        self.dtype = torch_dtype(dtype or config.dtype)
+        self._setup_batch(config, tensor, device, dtype, train_mask, compile)
         inst = config.instances
-        n, k, N = self.tensor.n, self.tensor.arity, self.tensor.nnz
-        self.n, self.arity, self.N, self.B, self.M = n, k, N, len(inst), config.width
+        n, k, N = self.n, self.arity, self.N
         kw = dict(device=self.device, dtype=self.dtype)
-        if train_mask is None:
-            train_mask = np.stack([make_split(N, i.train_fraction, i.split) for i in inst])
-        if train_mask.shape != (self.B, N):
-            raise ValueError(f"train_mask has shape {train_mask.shape}, expected {(self.B, N)}")
-        self.train_mask = np.asarray(train_mask, dtype=bool)
         target = torch.as_tensor(np.array(self.tensor.image), dtype=torch.long, device=self.device)
         if self.train_mask.all():  # every tuple: the dense path
             self.index = None
             self.onehot = torch.nn.functional.one_hot(target, n).to(self.dtype)
             self.weight = torch.full((self.B, N, 1), 1.0 / N, **kw)
         else:  # each instance's training tuples, padded with weight 0
-            counts = self.train_mask.sum(1)
-            idx = np.zeros((self.B, counts.max()), dtype=np.int64)
-            wt = np.zeros((self.B, counts.max(), 1))
-            for b in range(self.B):
-                sel = np.flatnonzero(self.train_mask[b])
-                idx[b, :sel.size] = sel
-                wt[b, :sel.size] = 1.0 / sel.size
-            self.index = torch.as_tensor(idx, device=self.device)
+            self.index, wt = padded_index(self.train_mask, self.device)
             self.onehot = torch.nn.functional.one_hot(target[self.index], n).to(self.dtype)
-            self.weight = torch.as_tensor(wt, **kw)
+            self.weight = wt[..., None].to(self.dtype)
         widths = [i.width for i in inst]
-        self.width_mask = (torch.arange(self.M, device=self.device)[None, :]
-                           < torch.as_tensor(widths, device=self.device)[:, None])
         self._wmask = self.width_mask[:, None, None, :].to(self.dtype)
         col = dict(device=self.device, dtype=self.dtype)
         self.lr = torch.tensor([i.lr for i in inst], **col).view(-1, 1, 1, 1)
@@ -201,9 +226,6 @@ class BatchedCP(AdamBatch):
                                   [i.init_scale for i in inst], width=self.M, **kw)
         self.exp_avg = torch.zeros_like(self.theta)
         self.exp_avg_sq = torch.zeros_like(self.theta)
-        self.t = 0
-        self.alive = torch.ones(self.B, dtype=torch.bool, device=self.device)
-        self.failed_at = torch.full((self.B,), -1, dtype=torch.long, device=self.device)
 
     # -- training ------------------------------------------------------------------------------
     def _step_fn(self):
