@@ -27,7 +27,7 @@ from wordtensor import WordTensor
 
 from .model import data_loss, products
 
-__all__ = ["Analyzer", "box_masses", "component_strength", "dominant_triplets",
+__all__ = ["FourierTensor", "Analyzer", "box_masses", "component_strength", "dominant_triplets",
            "cross_bsc_overlap", "triplet_residuals", "accuracy", "fourier_segments",
            "active_per_triplet", "MAX_DENSE_ELEMENTS"]
 
@@ -212,7 +212,31 @@ def active_per_triplet(dominant: np.ndarray, purity: np.ndarray, active: np.ndar
     return dict(sorted(counts.items())), mixed
 
 
-class Analyzer:
+class FourierTensor:
+    """What the analysers of one word tensor share: the tensor and its sizes, the Fourier basis
+    ``F`` and bsc-membership matrix ``S`` (torch, float64, on ``device``), the bsc names, their
+    number ``t`` and the target of every input tuple.
+
+    >>> from wordtensor import word_tensor
+    >>> ft = FourierTensor(word_tensor("S3", "xy"))
+    >>> ft.bsc_names, tuple(ft.F.shape), ft.S.sum(0).tolist()
+    (['1a', '1b', '2a'], (6, 6), [1.0, 1.0, 4.0])
+    """
+
+    def __init__(self, tensor: WordTensor, *, device="cpu"):
+        self.tensor = tensor
+        self.n, self.arity, self.N = tensor.n, tensor.arity, tensor.nnz
+        self.device = torch.device(device)
+        F, S, names = fourier_segments(tensor)
+        kw = dict(dtype=torch.float64, device=self.device)
+        self.F = torch.as_tensor(F.copy(), **kw)
+        self.S = torch.as_tensor(S, **kw)
+        self.bsc_names = names
+        self.t = len(names)
+        self.target = torch.as_tensor(np.array(tensor.image), dtype=torch.long, device=self.device)
+
+
+class Analyzer(FourierTensor):
     """Metrics of a batch of surrogates of one word tensor, on ``device`` in float64.
 
     >>> from wordtensor import word_tensor
@@ -227,18 +251,8 @@ class Analyzer:
 
     def __init__(self, tensor: WordTensor, *, device="cpu", active_tol: float = 1e-2,
                  purity_tol: float = 0.9):
-        self.tensor = tensor
-        self.n, self.arity = tensor.n, tensor.arity
-        self.N = tensor.nnz
-        self.device = torch.device(device)
+        super().__init__(tensor, device=device)
         self.active_tol, self.purity_tol = float(active_tol), float(purity_tol)
-        F, S, names = fourier_segments(tensor)
-        kw = dict(dtype=torch.float64, device=self.device)
-        self.F = torch.as_tensor(F.copy(), **kw)
-        self.S = torch.as_tensor(S, **kw)
-        self.bsc_names = names
-        self.t = len(names)
-        self.target = torch.as_tensor(np.array(tensor.image), dtype=torch.long, device=self.device)
         self.onehot = torch.nn.functional.one_hot(self.target, self.n).to(torch.float64)
         self.dense_ok = self.N * self.n <= MAX_DENSE_ELEMENTS * 8
         #: ‖δ̃_{φψζ}‖ for every triplet, and the triplets with a non-zero block.

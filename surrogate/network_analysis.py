@@ -42,11 +42,11 @@ from fusion.decompose import decompose
 from wordtensor import WordTensor
 
 from .metrics import (
+    FourierTensor,
     _mode_apply,
     active_per_triplet,
     box_masses,
     dominant_triplets,
-    fourier_segments,
     triplet_residuals,
 )
 
@@ -59,7 +59,7 @@ __all__ = ["NetworkAnalyzer", "all_logits", "centre_inputs", "neuron_masses", "n
 MAX_ELEMENTS = 1 << 23
 
 
-class NetworkAnalyzer:
+class NetworkAnalyzer(FourierTensor):
     """What the analyses of one word tensor share: the Fourier basis F (torch, float64), the
     bsc-membership matrix S, bsc names, δ's support triplets and their names.
 
@@ -70,21 +70,13 @@ class NetworkAnalyzer:
     """
 
     def __init__(self, tensor: WordTensor, *, device="cpu"):
-        self.tensor = tensor
-        self.n, self.arity, self.N = tensor.n, tensor.arity, tensor.nnz
-        self.device = torch.device(device)
-        F, S, names = fourier_segments(tensor)
-        kw = dict(dtype=torch.float64, device=self.device)
-        self.F = torch.as_tensor(F.copy(), **kw)
-        self.S = torch.as_tensor(S, **kw)
-        self.bsc_names = names
-        self.t = len(names)
+        super().__init__(tensor, device=device)
+        S = self.S.cpu().numpy()
         self.slices = [slice(int(np.flatnonzero(S[:, p])[0]), int(np.flatnonzero(S[:, p])[-1]) + 1)
                        for p in range(self.t)]
         self.decomposition = decompose(tensor.group, tensor.word)
         self.support = [tuple(int(x) for x in s) for s in self.decomposition.support]
         self.support_names = [self.triplet_name(s) for s in self.support]
-        self.target = torch.as_tensor(np.array(tensor.image), dtype=torch.long, device=self.device)
 
     def triplet_name(self, triplet) -> str:
         return ",".join(self.bsc_names[i] for i in triplet)
