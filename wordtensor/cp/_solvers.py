@@ -61,7 +61,21 @@ def _sq_norm(factors: list[torch.Tensor]) -> torch.Tensor:
 # ------------------------------------------------------------------------------------- LM
 
 
-class LevenbergMarquardt:
+class _Solver:
+    """What the solvers share: the problem, balanced factors (B, I_k, R) of B restarts, whether
+    errors are computed accurately, and the per-restart regularisation schedule."""
+
+    def _setup(self, problem: Problem, factors: list[torch.Tensor], lam0: float, decay: float,
+               coupled: float, accurate: bool | None) -> None:
+        self.problem = problem
+        self.F = balance(factors)
+        B, _, R = factors[0].shape
+        self.B, self.R = B, R
+        self.accurate = problem.accurate(B, R) if accurate is None else accurate
+        self.sched = _Schedule(B, lam0, decay, 1e-14, factors[0], coupled)
+
+
+class LevenbergMarquardt(_Solver):
     """Damped Gauss-Newton on all factors at once (Nielsen's damping update).
 
     The normal equations are assembled from Gram matrices and MTTKRPs without the Jacobian:
@@ -77,14 +91,10 @@ class LevenbergMarquardt:
     def __init__(self, problem: Problem, factors: list[torch.Tensor], *, lam0: float = 1e-3,
                  decay: float = 0.9, tau: float = 1e-3, coupled: float = 0.0,
                  accurate: bool | None = None):
-        self.problem = problem
-        self.F = balance(factors)
-        B, _, R = factors[0].shape
-        self.B, self.R = B, R
+        self._setup(problem, factors, lam0, decay, coupled, accurate)
+        B, R = self.B, self.R
         self.dims = [F.shape[1] for F in factors]
         self.P = R * sum(self.dims)
-        self.accurate = problem.accurate(B, R) if accurate is None else accurate
-        self.sched = _Schedule(B, lam0, decay, 1e-14, factors[0], coupled)
         self.tau = tau
         like = factors[0]
         self.mu = torch.full((B,), -1.0, dtype=like.dtype, device=like.device)  # -1: initialise
@@ -175,7 +185,7 @@ class LevenbergMarquardt:
 # ------------------------------------------------------------------------------------- ALS
 
 
-class ALS:
+class ALS(_Solver):
     """Alternating least squares with Tikhonov regularisation and extrapolation.
 
     Each sweep solves ``F_k (Gamma_k + lam I) = MTTKRP_k`` mode by mode (batched ``R x R``
@@ -189,13 +199,8 @@ class ALS:
     def __init__(self, problem: Problem, factors: list[torch.Tensor], *, lam0: float = 1e-2,
                  decay: float = 0.97, extrapolate: float = 3.0, coupled: float = 0.0,
                  accurate: bool | None = None):
-        self.problem = problem
-        self.F = balance(factors)
-        B, _, R = factors[0].shape
-        self.B, self.R = B, R
-        self.accurate = problem.accurate(B, R) if accurate is None else accurate
-        self.sched = _Schedule(B, lam0, decay, 1e-14, factors[0], coupled)
-        self.it = torch.zeros(B, dtype=factors[0].dtype, device=factors[0].device)
+        self._setup(problem, factors, lam0, decay, coupled, accurate)
+        self.it = torch.zeros(self.B, dtype=factors[0].dtype, device=factors[0].device)
         self.extrapolate = extrapolate
         self.sq_err = problem.sq_error(self.F, accurate=self.accurate)
 
@@ -242,7 +247,7 @@ class ALS:
 # ------------------------------------------------------------------------------------ Adam
 
 
-class Adam:
+class Adam(_Solver):
     """Adam on ``0.5 * ||T - [[F]]||^2 + 0.5 * lam ||F||^2`` with the gradient from MTTKRPs
     (``F_k Gamma_k - MTTKRP_k``), learning rate decayed by ``lr_decay`` per step."""
 
@@ -252,14 +257,9 @@ class Adam:
                  lr_decay: float = 0.9995, lam0: float = 1e-4, decay: float = 0.995,
                  betas: tuple[float, float] = (0.9, 0.999), coupled: float = 0.0,
                  accurate: bool | None = None):
-        self.problem = problem
-        self.F = balance(factors)
-        B, _, R = factors[0].shape
-        self.B, self.R = B, R
-        self.accurate = problem.accurate(B, R) if accurate is None else accurate
-        self.sched = _Schedule(B, lam0, decay, 1e-14, factors[0], coupled)
+        self._setup(problem, factors, lam0, decay, coupled, accurate)
         self.lr0, self.lr_decay, self.betas = lr, lr_decay, betas
-        self._zero_state(torch.ones(B, dtype=torch.bool, device=factors[0].device))
+        self._zero_state(torch.ones(self.B, dtype=torch.bool, device=factors[0].device))
         self.sq_err = problem.sq_error(self.F, accurate=self.accurate)
 
     def _zero_state(self, mask: torch.Tensor) -> None:
