@@ -29,14 +29,12 @@ Per-instance values are lists (instance order); medians over instances are given
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
 from wordtensor import WordTensorError, word_tensor
-
-from .runs import atomic_write
+from wordtensor.storage import write_json
 
 __all__ = ["compare", "compare_text", "plot_compare", "box_lower_bound"]
 
@@ -218,15 +216,8 @@ def compare(run_dir, *, surrogate_dir=None, instances=None, tol: float = 1e-2,
         "surrogate": sur_info,
     }
     if write:
-        atomic_write(Path(run_dir) / "compare.json",
-                     (json.dumps(data, indent=2, default=_default) + "\n").encode())
+        write_json(Path(run_dir) / "compare.json", data)
     return data
-
-
-def _default(o):
-    from wordtensor.cli import _json_default
-
-    return _json_default(o)
 
 
 def compare_text(d: dict) -> str:

@@ -46,10 +46,11 @@ import numpy as np
 import torch
 
 from wordtensor import WordTensor, word_tensor
+from wordtensor.storage import atomic_write, npz_bytes, write_json
 
 from .config import BatchConfig, ConfigError, Instance, grid
 from .model import LOSSES
-from .runs import FORMAT, RunFolder, RunFolderError, _npz_bytes, atomic_write, csv_bytes
+from .runs import FORMAT, RunFolder, RunFolderError, csv_bytes
 from .train import AdamBatch, TrainResult, log_schedule, padded_index, run_steps, torch_dtype
 
 __all__ = ["ACTIVATIONS", "RECIPE", "ACTIVATION_RECIPES", "recipe", "NetworkConfig",
@@ -625,7 +626,7 @@ class NetworkRunFolder(RunFolder):
 
     def write_log(self, result, analyzer=None) -> None:  # noqa: ARG002 (signature of RunFolder)
         atomic_write(self.path / "metrics.csv", csv_bytes(result.rows))
-        atomic_write(self.path / "checkpoints.npz", _npz_bytes(
+        atomic_write(self.path / "checkpoints.npz", npz_bytes(
             steps=np.array(result.checkpoint_steps, dtype=np.int64),
             **{p: np.stack(v) for p, v in result.checkpoints.items()}))
 
@@ -841,11 +842,9 @@ def network_phase_diagram(spec: str, word: str, widths, fractions, seeds=4, *,
     >>> pr.test_acc.shape
     (1, 2, 1)
     """
-    import json
     from pathlib import Path
 
     from .phase import PhaseResult, rank_bounds
-    from .runs import atomic_write
 
     widths, fractions = [int(w) for w in widths], [float(f) for f in fractions]
     seeds = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
@@ -856,5 +855,5 @@ def network_phase_diagram(spec: str, word: str, widths, fractions, seeds=4, *,
                       [e for e in res.summary()["errors"] if e])
     if res.run_dir is not None:
         d = out.to_dict() | {"model": "network", "activation": res.config.activation}
-        atomic_write(Path(res.run_dir) / "phase.json", (json.dumps(d, indent=2) + "\n").encode())
+        write_json(Path(res.run_dir) / "phase.json", d)
     return out

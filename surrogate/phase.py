@@ -10,7 +10,6 @@ bound Σ_φ rank of the best known decomposition of each simple block (fusion.al
 
 from __future__ import annotations
 
-import json
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ from matplotlib.figure import Figure
 
 from fusion import bscs
 from wordtensor import WordTensor, WordTensorError, word_tensor
+from wordtensor.storage import write_json
 
 from .config import SurrogateConfig, grid
 from .train import train
@@ -236,10 +236,7 @@ def phase_diagram(spec: str, word: str, widths, fractions, seeds=4, *, steps: in
                       arr("train_accuracy"), rank_bounds(tensor, rank_bounds_), res.run_dir,
                       [e for e in s["errors"] if e])
     if run_dir is not None:
-        from .runs import atomic_write
-
-        atomic_write(Path(run_dir) / "phase.json",
-                     (json.dumps(out.to_dict(), indent=2) + "\n").encode())
+        write_json(Path(run_dir) / "phase.json", out.to_dict())
     return out
 
 

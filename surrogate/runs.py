@@ -20,18 +20,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
 from wordtensor.errors import WordTensorError
+from wordtensor.storage import atomic_write, dumps, npz_bytes
 
 from .config import SurrogateConfig
 
-__all__ = ["RunFolder", "RunFolderError", "atomic_write", "load_run", "load_config",
+__all__ = ["RunFolder", "RunFolderError", "load_run", "load_config",
            "FORMAT"]
 
 FORMAT = 1
@@ -46,6 +45,7 @@ class RunFolderError(WordTensorError):
     >>> import tempfile
     >>> from surrogate.config import grid
     >>> from surrogate.train import train
+    >>> import tempfile
     >>> d = tempfile.mkdtemp()
     >>> cfg = SurrogateConfig("S3", "xy", grid(1, 9), steps=5)
     >>> _ = train(cfg, run_dir=d, progress=False)
@@ -56,39 +56,6 @@ class RunFolderError(WordTensorError):
     >>> issubclass(RunFolderError, WordTensorError)
     True
     """
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and ``os.replace``.
-
-    >>> d = Path(tempfile.mkdtemp())
-    >>> atomic_write(d / "data.bin", b"old")
-    >>> atomic_write(d / "data.bin", b"new bytes")
-    >>> (d / "data.bin").read_bytes()
-    b'new bytes'
-    >>> [f.name for f in d.iterdir()]  # the temporary file is gone
-    ['data.bin']
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def _npz_bytes(**arrays) -> bytes:
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    return buf.getvalue()
 
 
 def csv_bytes(rows: list[dict]) -> bytes:
@@ -116,6 +83,7 @@ class RunFolder:
 
     >>> from surrogate.config import grid
     >>> from surrogate.train import train
+    >>> import tempfile
     >>> d = tempfile.mkdtemp()
     >>> folder = RunFolder(d)
     >>> folder.exists()
@@ -140,9 +108,7 @@ class RunFolder:
 
     # -- writing -------------------------------------------------------------------------------
     def _json(self, name: str, data) -> None:
-        from wordtensor.cli import _json_default
-
-        text = json.dumps(data, indent=2, default=_json_default) + "\n"
+        text = dumps(data) + "\n"
         atomic_write(self.path / name, text.encode())
 
     def open_for(self, config, resume: bool):
@@ -189,7 +155,7 @@ class RunFolder:
 
     def write_split(self, train_mask: np.ndarray, config: SurrogateConfig) -> None:
         inst = config.instances
-        atomic_write(self.path / "split.npz", _npz_bytes(
+        atomic_write(self.path / "split.npz", npz_bytes(
             train_mask=np.asarray(train_mask, dtype=bool),
             seeds=np.array([i.seed for i in inst]), split_seeds=np.array([i.split for i in inst]),
             train_fractions=np.array([i.train_fraction for i in inst])))
@@ -199,15 +165,15 @@ class RunFolder:
         atomic_write(self.path / "metrics.csv", csv_bytes(result.rows))
         steps = np.array(result.steps)
         atomic_write(self.path / "factors.npz",
-                     _npz_bytes(steps=steps, factors=np.stack(result.factors)))
+                     npz_bytes(steps=steps, factors=np.stack(result.factors)))
         dyn = {k: np.stack(v) for k, v in result.dynamics.items()}
-        atomic_write(self.path / "dynamics.npz", _npz_bytes(
+        atomic_write(self.path / "dynamics.npz", npz_bytes(
             steps=steps, bsc_names=np.array(analyzer.bsc_names),
             support=np.array(analyzer.support, dtype=int).reshape(len(analyzer.support), -1),
             **dyn))
 
     def write_state(self, state: dict) -> None:
-        atomic_write(self.path / "state.npz", _npz_bytes(**state))
+        atomic_write(self.path / "state.npz", npz_bytes(**state))
 
     def write_summary(self, summary: dict) -> None:
         self._json("summary.json", summary)
@@ -274,6 +240,7 @@ def load_config(path) -> SurrogateConfig:
 
     >>> from surrogate.config import grid
     >>> from surrogate.train import train
+    >>> import tempfile
     >>> d = tempfile.mkdtemp()
     >>> cfg = SurrogateConfig("S3", "xy", grid(1, 9), steps=5, dtype="float64")
     >>> _ = train(cfg, run_dir=d, progress=False)
@@ -288,6 +255,7 @@ def load_run(path):
 
     >>> from surrogate.config import grid
     >>> from surrogate.train import train
+    >>> import tempfile
     >>> d = tempfile.mkdtemp()
     >>> cfg = SurrogateConfig("S3", "xy", grid(2, 9), steps=5)
     >>> res = train(cfg, run_dir=d, progress=False)

@@ -19,8 +19,7 @@ import numpy as np
 
 from wordtensor import Group, word_tensor
 from wordtensor.commands import group_info
-
-from .runs import atomic_write
+from wordtensor.storage import atomic_write, write_json
 
 __all__ = ["study", "StudyConfig", "register"]
 
@@ -45,19 +44,6 @@ class StudyConfig(dict):
                    network_steps=1000 if not quick else 300, device="cpu")
 
 
-def _write_json(path: Path, data) -> None:
-    atomic_write(path, json.dumps(data, indent=2, default=_default, allow_nan=False).encode())
-
-
-def _default(o):
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, np.floating):
-        f = float(o)
-        return f if math.isfinite(f) else None
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    raise TypeError(type(o).__name__)
 
 
 def _clean(o):
@@ -357,7 +343,7 @@ def study(spec: str = "S3", word: str = "xy", *, out=None, resume: bool = False,
 
         raise WordTensorError(f"{out} already holds a study; pass --resume to continue it or "
                               "choose another --out")
-    _write_json(out / "study.json", dict(cfg))
+    write_json(out / "study.json", dict(cfg))
     results: dict = {}
     bar = tqdm(total=len(stages), desc="study", disable=not progress)
     t0 = time.perf_counter()
@@ -388,7 +374,7 @@ def study(spec: str = "S3", word: str = "xy", *, out=None, resume: bool = False,
                 raise ValueError(f"unknown stage {st!r}")
             timings[st] = time.perf_counter() - t1
             results[st] = r
-            _write_json(path, r)
+            write_json(path, r)
         bar.update(1)
     bar.close()
     summary = {
@@ -408,7 +394,7 @@ def study(spec: str = "S3", word: str = "xy", *, out=None, resume: bool = False,
                             "step_test_99", "run_dir") if k in results[st]}
     if "compare" in results:
         summary["compare"] = results["compare"].get("blocks")
-    _write_json(out / "summary.json", _clean(summary))
+    write_json(out / "summary.json", _clean(summary))
     return summary
 
 

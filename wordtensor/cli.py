@@ -8,13 +8,12 @@ top of it. Bad input prints one line on stderr and exits with code 2, without a 
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import sys
 from collections.abc import Callable
 from importlib.metadata import entry_points
 
 from .errors import WordTensorError
+from .storage import dumps
 
 __all__ = ["main", "build_parser", "emit", "UsageError"]
 
@@ -55,32 +54,9 @@ def emit(args: argparse.Namespace, data: dict, text: Callable[[dict], str]) -> N
     }
     """
     if getattr(args, "json", False):
-        print(json.dumps(_finite(data), indent=2, default=_json_default, allow_nan=False))
+        print(dumps(data))
     else:
         print(text(data))
-
-
-def _finite(o):
-    """Replace NaN and infinities by None so that the output is strict JSON."""
-    if isinstance(o, float):
-        return o if math.isfinite(o) else None
-    if isinstance(o, dict):
-        return {k: _finite(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)):
-        return [_finite(v) for v in o]
-    return o
-
-
-def _json_default(o):
-    import numpy as np
-
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, np.floating):
-        return _finite(float(o))
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
 def build_parser() -> argparse.ArgumentParser:
