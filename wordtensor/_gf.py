@@ -6,10 +6,12 @@ mod q; for q = p^k: the polynomial basis in the primitive element, as galois pri
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
 
+from ._cayley import check_size
 from .errors import GroupSpecError, GroupTooLargeError
 
 
@@ -20,7 +22,7 @@ class FieldTables:
         if _is_prime(q):  # plain modular arithmetic: no need to build a galois field class
             self._init_prime(q)
             return
-        import galois
+        import galois  # 2 s to import (numba): only for fields of prime-power order
 
         try:
             gf = galois.GF(q)
@@ -113,6 +115,55 @@ def field_tables(q: int) -> FieldTables:
         raise GroupTooLargeError(
             f"GF({q}) is too large: fields up to GF({MAX_FIELD_ORDER}) are supported")
     return FieldTables(q)
+
+
+def check_linear_order(n: int, q: int, family: str, max_order: int) -> None:
+    """Refuse GL/SL/PSL/PGL(n, q) past ``max_order`` before the closure tries to enumerate it
+    (a huge n or q would otherwise exhaust memory in the first rounds).
+
+    >>> check_linear_order(2, 7, "PSL", 200)
+    >>> check_linear_order(3, 5, "SL", 200)
+    Traceback (most recent call last):
+    ...
+    wordtensor.errors.GroupTooLargeError: SL(3,5) has 372000 elements, more than the limit 200;
+    pass a larger max_order if its Cayley table will fit in memory
+    """
+    field_tables(q)  # GroupSpecError unless q is a (small enough) prime power
+    what = f"{family}({n},{q})"
+    # |PSL(n,q)| >= q^(n(n-1)/2) (the unitriangular matrices), a lower bound for all four
+    if n >= 2 and n * (n - 1) // 2 * math.log2(q) > math.log2(max(max_order, 1)) + 1:
+        raise GroupTooLargeError(
+            f"{what} has at least {q}^{n * (n - 1) // 2} elements, more than the limit "
+            f"{max_order}; pass a larger max_order if its Cayley table will fit in memory")
+    gl = math.prod(q**n - q**i for i in range(n))
+    order = {"GL": gl, "SL": gl // (q - 1), "PGL": gl // (q - 1),
+             "PSL": gl // (q - 1) // math.gcd(n, q - 1)}[family]
+    check_size(order, max_order, what)
+
+
+def linear_generators(n: int, q: int, special: bool) -> np.ndarray:
+    """Generators of SL(n, q) (``special``) or GL(n, q): the elementary matrices
+    1 + a·E_ij for a in an additive basis of GF(q), and a primitive diagonal one for GL.
+
+    >>> linear_generators(2, 3, special=True).tolist()
+    [[[1, 1], [0, 1]], [[1, 0], [1, 1]]]
+    """
+    F = field_tables(q)
+    gens = []
+    for i in range(n):
+        for j in range(n):
+            if i != j:
+                for a in F.additive_basis:
+                    m = np.eye(n, dtype=np.int64)
+                    m[i, j] = a
+                    gens.append(m)
+    if not special and q > 2:
+        m = np.eye(n, dtype=np.int64)
+        m[0, 0] = F.primitive
+        gens.append(m)
+    if not gens:  # n == 1
+        gens.append(np.eye(1, dtype=np.int64) * (1 if special else F.primitive))
+    return np.stack(gens)
 
 
 def _is_prime(q: int) -> bool:

@@ -116,3 +116,17 @@ def cycle_string(img: np.ndarray) -> str:
 def compose(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Batched GAP product a*b of image arrays of shape (k, d): apply a, then b."""
     return np.take_along_axis(b, a, axis=1)
+
+
+def parity(perms: np.ndarray) -> np.ndarray:
+    """0 for the even and 1 for the odd rows of a (k, d) array of image arrays.
+
+    >>> parity(np.array([[0, 1, 2], [1, 0, 2], [1, 2, 0]])).tolist()
+    [0, 1, 0]
+    """
+    n = perms.shape[1]
+    inv = np.zeros(len(perms), dtype=np.int64)
+    for i in range(n):
+        for j in range(i + 1, n):
+            inv += perms[:, i] > perms[:, j]
+    return inv % 2

@@ -15,139 +15,21 @@ from functools import cached_property
 
 import numpy as np
 
-from . import _perm
-from ._gf import field_tables
+from . import _gf, _perm
+from ._cayley import (
+    DEFAULT_MAX_ORDER,
+    ElementIndex,
+    check_size,
+    closure,
+    table_dtype,
+    table_from_elements,
+    table_from_tree,
+    validate_table,
+)
 from .errors import GroupSpecError, GroupTableError, GroupTooLargeError
+from .specs import Family, Permutations, Power, Product, Spec, parse_spec
 
-__all__ = ["Group", "DEFAULT_MAX_ORDER"]
-
-#: Default limit on the order of a group built by closure (its Cayley table has n² entries).
-DEFAULT_MAX_ORDER = 10_000
-
-
-def _table_dtype(n: int):
-    return np.int32 if n < 2**31 else np.int64
-
-
-class _ElementIndex:
-    """Maps rows of an integer array (elements as vectors of small ints) to their index."""
-
-    def __init__(self, base: int, width: int):
-        self.base = base
-        self.width = width
-        self.use_codes = width * math.log2(max(base, 2)) < 62
-        if self.use_codes:
-            self.weights = base ** np.arange(width, dtype=np.int64)
-
-    def codes(self, rows: np.ndarray) -> np.ndarray:
-        rows = rows.reshape(rows.shape[0], -1)
-        if self.use_codes:
-            return rows.astype(np.int64) @ self.weights
-        return np.array([r.tobytes() for r in rows.astype(np.int64)], dtype=object)
-
-
-def _closure(
-    gens: np.ndarray,
-    identity: np.ndarray,
-    compose: Callable[[np.ndarray, np.ndarray], np.ndarray],
-    index: _ElementIndex,
-    max_order: int,
-    what: str,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """All products of the generators, breadth first and vectorised per round.
-
-    Returns ``(elements, parent, gen)`` with the identity first and, for every other element b,
-    ``elements[b] = elements[parent[b]] * gens[gen[b]]`` (a spanning tree of the Cayley graph).
-    """
-    g = len(gens)
-    elems, parents, gen_of = [identity[None]], [np.array([-1])], [np.array([-1])]
-    known = index.codes(identity[None])
-    frontier, frontier_idx, total = identity[None], np.array([0]), 1
-    while len(frontier):
-        k = len(frontier)
-        prod = compose(np.repeat(frontier, g, axis=0), np.tile(gens, (k,) + (1,) * (gens.ndim - 1)))
-        codes = index.codes(prod)
-        if index.use_codes:
-            _, first = np.unique(codes, return_index=True)
-            first = np.sort(first)
-            first = first[~np.isin(codes[first], known)]
-            known = np.concatenate([known, codes[first]])
-        else:
-            seen, first = set(known.tolist()), []
-            for i, c in enumerate(codes.tolist()):
-                if c not in seen:
-                    seen.add(c)
-                    first.append(i)
-            first = np.array(first, dtype=np.int64)
-            known = np.array(list(seen), dtype=object)
-        total += len(first)
-        if total > max_order:
-            raise GroupTooLargeError(
-                f"{what} has more than {max_order} elements (the closure limit); "
-                "pass a larger max_order if its Cayley table will fit in memory"
-            )
-        frontier = prod[first]
-        elems.append(frontier)
-        parents.append(frontier_idx[first // g])
-        gen_of.append(first % g)
-        frontier_idx = np.arange(total - len(first), total)
-    return np.concatenate(elems), np.concatenate(parents), np.concatenate(gen_of)
-
-
-def _lookup_fn(elems: np.ndarray, index: _ElementIndex):
-    codes = index.codes(elems)
-    n = len(elems)
-    if index.use_codes:
-        order = np.argsort(codes)
-        sorted_codes = codes[order]
-
-        def lookup(c):
-            pos = np.minimum(np.searchsorted(sorted_codes, c), n - 1)
-            if not np.all(sorted_codes[pos] == c):
-                raise GroupTableError("the element set is not closed under multiplication")
-            return order[pos]
-    else:
-        where = {c: i for i, c in enumerate(codes.tolist())}
-
-        def lookup(c):
-            try:
-                return np.array([where[x] for x in c.tolist()], dtype=np.int64)
-            except KeyError:
-                raise GroupTableError("the element set is not closed under multiplication") from None
-    return lookup
-
-
-def _table_from_tree(elems, parent, gen_of, gens, compose, index) -> np.ndarray:
-    """Cayley table from the closure's spanning tree: a·b = (a·parent(b))·s with b = parent(b)·s,
-    so each column is one gather from the previous one (n² integer work, n·|gens| products)."""
-    n, g = len(elems), len(gens)
-    lookup = _lookup_fn(elems, index)
-    right = np.stack([lookup(index.codes(compose(elems, np.repeat(gens[s][None], n, axis=0))))
-                      for s in range(g)])  # right[s, a] = index of a * gens[s]
-    mul = np.empty((n, n), dtype=_table_dtype(n))
-    mul[:, 0] = np.arange(n)
-    for b in range(1, n):
-        mul[:, b] = right[gen_of[b]][mul[:, parent[b]]]
-    return mul
-
-
-def _table_from_elements(
-    elems: np.ndarray,
-    compose: Callable[[np.ndarray, np.ndarray], np.ndarray],
-    index: _ElementIndex,
-    chunk: int = 1 << 18,
-) -> np.ndarray:
-    """Cayley table of a set of elements closed under ``compose`` (vectorised, chunked)."""
-    n = len(elems)
-    lookup = _lookup_fn(elems, index)
-    mul = np.empty((n, n), dtype=_table_dtype(n))
-    rows_per = max(1, chunk // n)
-    for a0 in range(0, n, rows_per):
-        a1 = min(n, a0 + rows_per)
-        left = np.repeat(elems[a0:a1], n, axis=0)
-        right = np.tile(elems, (a1 - a0,) + (1,) * (elems.ndim - 1))
-        mul[a0:a1] = lookup(index.codes(compose(left, right))).reshape(a1 - a0, n)
-    return mul
+__all__ = ["Group"]
 
 
 class Group:
@@ -167,9 +49,9 @@ class Group:
                  *, validate: bool = True):
         mul = np.asarray(mul)
         if validate:
-            mul, labels = _validate_table(mul, labels)
+            mul, labels = validate_table(mul, labels)
         n = mul.shape[0]
-        self.mul: np.ndarray = np.ascontiguousarray(mul, dtype=_table_dtype(n))
+        self.mul: np.ndarray = np.ascontiguousarray(mul, dtype=table_dtype(n))
         self.mul.setflags(write=False)
         self.name: str = name or f"group of order {n}"
         self.labels: list[str] = list(labels) if labels is not None else [f"g{i}" for i in range(n)]
@@ -335,15 +217,13 @@ class Group:
         >>> Group.from_spec("Z3xS3").order
         18
         """
-        from .specs import parse_spec
-
-        return parse_spec(spec, max_order=max_order)
+        return _build(parse_spec(spec), max_order)
 
     @classmethod
     def cyclic(cls, n: int, *, max_order: int = DEFAULT_MAX_ORDER) -> Group:
         """Z_n = {0, ..., n-1} under addition mod n."""
         n = _positive(n, "Z_n needs n >= 1")
-        _check_size(n, max_order, f"Z{n}")
+        check_size(n, max_order, f"Z{n}")
         a = np.arange(n)
         return cls((a[:, None] + a[None, :]) % n, [str(i) for i in range(n)], f"Z{n}",
                    validate=False)
@@ -352,7 +232,7 @@ class Group:
     def dihedral(cls, n: int, *, max_order: int = DEFAULT_MAX_ORDER) -> Group:
         """D_n of order 2n: elements r^i s^j (index i + n j), s r s = r⁻¹."""
         n = _positive(n, "D_n needs n >= 1 (D_n has order 2n)")
-        _check_size(2 * n, max_order, f"D{n}")
+        check_size(2 * n, max_order, f"D{n}")
         i = np.arange(2 * n) % n
         j = np.arange(2 * n) // n
         ii, kk = i[:, None], i[None, :]
@@ -367,7 +247,7 @@ class Group:
         """Dic_n of order 4n: a^i x^j (index i + 2n j), a^{2n} = 1, x² = a^n, x a x⁻¹ = a⁻¹.
         Dic_2 = Q8."""
         n = _positive(n, "Dic_n needs n >= 1 (Dic_n has order 4n)")
-        _check_size(4 * n, max_order, f"Dic{n}")
+        check_size(4 * n, max_order, f"Dic{n}")
         m = 2 * n
         i = np.arange(2 * m) % m
         j = np.arange(2 * m) // m
@@ -383,7 +263,7 @@ class Group:
     def symmetric(cls, n: int, *, max_order: int = DEFAULT_MAX_ORDER) -> Group:
         """S_n as permutations of 1..n (GAP's product convention)."""
         n = _positive(n, "S_n needs n >= 1")
-        _check_size(math.factorial(min(n, 21)), max_order, f"S{n}", f"{n}!")
+        check_size(math.factorial(min(n, 21)), max_order, f"S{n}", f"{n}!")
         perms = np.array(list(itertools.permutations(range(n))), dtype=np.int64).reshape(-1, n)
         return cls._from_perm_elements(perms, f"S{n}")
 
@@ -391,15 +271,15 @@ class Group:
     def alternating(cls, n: int, *, max_order: int = DEFAULT_MAX_ORDER) -> Group:
         """A_n, the even permutations of 1..n."""
         n = _positive(n, "A_n needs n >= 1")
-        _check_size(max(1, math.factorial(min(n, 21)) // 2), max_order, f"A{n}", f"{n}!/2")
+        check_size(max(1, math.factorial(min(n, 21)) // 2), max_order, f"A{n}", f"{n}!/2")
         perms = np.array(list(itertools.permutations(range(n))), dtype=np.int64).reshape(-1, n)
-        perms = perms[_perm_parity(perms) == 0]
+        perms = perms[_perm.parity(perms) == 0]
         return cls._from_perm_elements(perms, f"A{n}")
 
     @classmethod
     def _from_perm_elements(cls, perms: np.ndarray, name: str) -> Group:
-        index = _ElementIndex(max(perms.shape[1], 2), perms.shape[1])
-        mul = _table_from_elements(perms, _perm.compose, index)
+        index = ElementIndex(max(perms.shape[1], 2), perms.shape[1])
+        mul = table_from_elements(perms, _perm.compose, index)
         labels = [_perm.cycle_string(p) for p in perms]
         G = cls(mul, labels, name, validate=False)
         G.perm_images = perms
@@ -430,10 +310,10 @@ class Group:
                 imgs.append(p)
         d = max(max(len(p) for p in imgs), degree or 0)
         gens = np.stack([np.concatenate([p, np.arange(len(p), d)]) for p in imgs])
-        index = _ElementIndex(max(d, 2), d)
+        index = ElementIndex(max(d, 2), d)
         nm = name or "<" + ",".join(_perm.cycle_string(p) for p in gens) + ">"
-        elems, parent, gen_of = _closure(gens, np.arange(d), _perm.compose, index, max_order, nm)
-        mul = _table_from_tree(elems, parent, gen_of, gens, _perm.compose, index)
+        elems, parent, gen_of = closure(gens, np.arange(d), _perm.compose, index, max_order, nm)
+        mul = table_from_tree(elems, parent, gen_of, gens, _perm.compose, index)
         G = cls(mul, [_perm.cycle_string(p) for p in elems], nm, validate=False)
         G.perm_images = elems
         return G
@@ -457,7 +337,7 @@ class Group:
             if order is None:
                 raise GroupSpecError("give q, or pass galois FieldArray generators")
             q = int(order)
-        F = field_tables(int(q))
+        F = _gf.field_tables(int(q))
         gens = np.stack([np.asarray(g, dtype=np.int64) for g in gens_list])
         if gens.ndim != 3 or gens.shape[1] != gens.shape[2]:
             raise GroupSpecError(f"matrix generators must be square and of one size, got {gens.shape}")
@@ -474,10 +354,10 @@ class Group:
             def compose(a, b):
                 return F.normalise_projective(F.matmul(a, b))
 
-        index = _ElementIndex(q, d * d)
+        index = ElementIndex(q, d * d)
         nm = name or f"matrix group over GF({q})"
-        elems, parent, gen_of = _closure(gens, ident, compose, index, max_order, nm)
-        mul = _table_from_tree(elems, parent, gen_of, gens, compose, index)
+        elems, parent, gen_of = closure(gens, ident, compose, index, max_order, nm)
+        mul = table_from_tree(elems, parent, gen_of, gens, compose, index)
         labels = ["[" + ",".join("[" + ",".join(map(str, r)) + "]" for r in m) + "]" for m in elems]
         G = cls(mul, labels, nm, validate=False)
         G.matrices = elems
@@ -485,37 +365,55 @@ class Group:
         return G
 
     @classmethod
-    def general_linear(cls, n: int, q: int, **kw) -> Group:
-        """GL(n, q)."""
-        _check_linear_order(n, q, "GL", kw.get("max_order", DEFAULT_MAX_ORDER))
-        return cls.from_matrices(_linear_generators(n, q, special=False), q, name=f"GL({n},{q})",
-                                 **kw)
+    def general_linear(cls, n: int, q: int, *, max_order: int = DEFAULT_MAX_ORDER) -> Group:
+        """GL(n, q), the invertible n×n matrices over GF(q).
+
+        >>> Group.general_linear(2, 2).order, Group.general_linear(2, 3).order
+        (6, 48)
+        """
+        return cls._linear("GL", n, q, max_order)
 
     @classmethod
-    def special_linear(cls, n: int, q: int, **kw) -> Group:
-        """SL(n, q)."""
-        _check_linear_order(n, q, "SL", kw.get("max_order", DEFAULT_MAX_ORDER))
-        return cls.from_matrices(_linear_generators(n, q, special=True), q, name=f"SL({n},{q})",
-                                 **kw)
+    def special_linear(cls, n: int, q: int, *, max_order: int = DEFAULT_MAX_ORDER) -> Group:
+        """SL(n, q), the matrices of determinant 1.
+
+        >>> Group.special_linear(2, 3).order
+        24
+        """
+        return cls._linear("SL", n, q, max_order)
 
     @classmethod
-    def projective_special_linear(cls, n: int, q: int, **kw) -> Group:
-        """PSL(n, q) = SL(n, q) / scalars."""
-        _check_linear_order(n, q, "PSL", kw.get("max_order", DEFAULT_MAX_ORDER))
-        return cls.from_matrices(_linear_generators(n, q, special=True), q, projective=True,
-                                 name=f"PSL({n},{q})", **kw)
+    def projective_special_linear(cls, n: int, q: int, *,
+                                  max_order: int = DEFAULT_MAX_ORDER) -> Group:
+        """PSL(n, q) = SL(n, q) / scalars.
+
+        >>> Group.projective_special_linear(2, 7).order
+        168
+        """
+        return cls._linear("PSL", n, q, max_order)
 
     @classmethod
-    def projective_general_linear(cls, n: int, q: int, **kw) -> Group:
-        """PGL(n, q) = GL(n, q) / scalars."""
-        _check_linear_order(n, q, "PGL", kw.get("max_order", DEFAULT_MAX_ORDER))
-        return cls.from_matrices(_linear_generators(n, q, special=False), q, projective=True,
-                                 name=f"PGL({n},{q})", **kw)
+    def projective_general_linear(cls, n: int, q: int, *,
+                                  max_order: int = DEFAULT_MAX_ORDER) -> Group:
+        """PGL(n, q) = GL(n, q) / scalars.
+
+        >>> Group.projective_general_linear(2, 3).order   # PGL(2,3) = S4
+        24
+        """
+        return cls._linear("PGL", n, q, max_order)
+
+    @classmethod
+    def _linear(cls, family: str, n: int, q: int, max_order: int) -> Group:
+        n = _positive(n, "the matrix size n must be >= 1")
+        _gf.check_linear_order(n, q, family, max_order)
+        gens = _gf.linear_generators(n, q, special=family in ("SL", "PSL"))
+        return cls.from_matrices(gens, q, projective=family.startswith("P"),
+                                 name=f"{family}({n},{q})", max_order=max_order)
 
     def direct_product(self, other: Group, *, max_order: int = DEFAULT_MAX_ORDER) -> Group:
         """self × other; element (a, b) has index a·|other| + b."""
         n1, n2 = self.order, other.order
-        _check_size(n1 * n2, max_order, f"{self.name}x{other.name}")
+        check_size(n1 * n2, max_order, f"{self.name}x{other.name}")
         m1 = self.mul.astype(np.int64)[:, None, :, None] * n2
         m2 = other.mul.astype(np.int64)[None, :, None, :]
         mul = (m1 + m2).reshape(n1 * n2, n1 * n2)
@@ -530,14 +428,6 @@ def _positive(n, msg) -> int:
     return int(n)
 
 
-def _check_size(n: int, max_order: int, what: str, size: str | None = None) -> None:
-    if n > max_order:
-        raise GroupTooLargeError(
-            f"{what} has {size or n} elements, more than the limit {max_order}; "
-            "pass a larger max_order if its Cayley table will fit in memory"
-        )
-
-
 def _dihedral_label(i: int, j: int) -> str:
     return _power_label("r", i, "s" if j else "")
 
@@ -548,110 +438,38 @@ def _power_label(g: str, i: int, suffix: str) -> str:
     return out or "e"
 
 
-def _perm_parity(perms: np.ndarray) -> np.ndarray:
-    n = perms.shape[1]
-    inv = np.zeros(len(perms), dtype=np.int64)
-    for i in range(n):
-        for j in range(i + 1, n):
-            inv += perms[:, i] > perms[:, j]
-    return inv % 2
+#: The named families of spec strings and the constructors that build them.
+_FAMILIES: dict[str, Callable[..., Group]] = {
+    "Z": Group.cyclic, "D": Group.dihedral, "S": Group.symmetric, "A": Group.alternating,
+    "Dic": Group.dicyclic, "SL": Group.special_linear, "GL": Group.general_linear,
+    "PSL": Group.projective_special_linear, "PGL": Group.projective_general_linear,
+}
 
 
-def _check_linear_order(n: int, q: int, family: str, max_order: int) -> None:
-    """Refuse GL/SL/PSL/PGL(n, q) past ``max_order`` before the closure tries to enumerate it
-    (a huge n or q would otherwise exhaust memory in the first rounds)."""
-    n = _positive(n, "the matrix size n must be >= 1")
-    field_tables(q)  # GroupSpecError unless q is a (small enough) prime power
-    what = f"{family}({n},{q})"
-    # |PSL(n,q)| >= q^(n(n-1)/2) (the unitriangular matrices), a lower bound for all four
-    if n >= 2 and n * (n - 1) // 2 * math.log2(q) > math.log2(max(max_order, 1)) + 1:
-        raise GroupTooLargeError(
-            f"{what} has at least {q}^{n * (n - 1) // 2} elements, more than the limit "
-            f"{max_order}; pass a larger max_order if its Cayley table will fit in memory")
-    gl = math.prod(q**n - q**i for i in range(n))
-    order = {"GL": gl, "SL": gl // (q - 1), "PGL": gl // (q - 1),
-             "PSL": gl // (q - 1) // math.gcd(n, q - 1)}[family]
-    _check_size(order, max_order, what)
-
-
-def _linear_generators(n: int, q: int, special: bool) -> np.ndarray:
-    n = _positive(n, "the matrix size n must be >= 1")
-    F = field_tables(q)
-    gens = []
-    for i in range(n):
-        for j in range(n):
-            if i != j:
-                for a in F.additive_basis:
-                    m = np.eye(n, dtype=np.int64)
-                    m[i, j] = a
-                    gens.append(m)
-    if not special and q > 2:
-        m = np.eye(n, dtype=np.int64)
-        m[0, 0] = F.primitive
-        gens.append(m)
-    if not gens:  # n == 1
-        gens.append(np.eye(1, dtype=np.int64) * (1 if special else F.primitive))
-    return np.stack(gens)
-
-
-def _validate_table(mul: np.ndarray, labels):
-    if mul.ndim != 2 or mul.shape[0] != mul.shape[1] or mul.shape[0] == 0:
-        raise GroupTableError(f"a Cayley table must be a non-empty square array, got shape {mul.shape}")
-    if not np.issubdtype(mul.dtype, np.integer):
-        if np.issubdtype(mul.dtype, np.floating) and np.all(mul == np.round(mul)):
-            mul = mul.astype(np.int64)
-        else:
-            raise GroupTableError("a Cayley table must hold integer element indices")
-    n = mul.shape[0]
-    if mul.min() < 0 or mul.max() >= n:
-        raise GroupTableError(f"Cayley table entries must lie in 0..{n - 1} (closure)")
-    ar = np.arange(n)
-    if not (np.all(np.sort(mul, axis=1) == ar) and np.all(np.sort(mul, axis=0) == ar[:, None])):
-        raise GroupTableError("not a group: some row or column of the table repeats an element "
-                              "(cancellation fails)")
-    ids = np.flatnonzero(np.all(mul == ar[None, :], axis=1))
-    if len(ids) == 0 or not np.array_equal(mul[:, ids[0]], ar):
-        raise GroupTableError("not a group: the table has no identity element")
-    e = int(ids[0])
-    if labels is not None:
-        labels = list(labels)
-        if len(labels) != n:
-            raise GroupTableError(f"{len(labels)} labels for a table of order {n}")
-    if e != 0:
-        perm = ar.copy()
-        perm[[0, e]] = [e, 0]  # new index i holds old element perm[i]
-        pos = np.argsort(perm)
-        mul = pos[mul[np.ix_(perm, perm)]]
-        if labels is not None:
-            labels = [labels[i] for i in perm]
-    _check_associative(mul)
-    return mul, labels
-
-
-def _check_associative(mul: np.ndarray) -> None:
-    """Associativity of a loop table: the middle nucleus of a loop is a subloop, so checking
-    (x a) y = x (a y) for a in a generating set suffices (O(n² log n))."""
-    n = mul.shape[0]
-    covered = np.zeros(n, dtype=bool)
-    covered[0] = True
-    gens = []
-    while not covered.all():
-        a = int(np.argmin(covered))
-        gens.append(a)
-        lhs = mul[mul[:, a][:, None], np.arange(n)[None, :]]  # (x a) y
-        rhs = mul[np.arange(n)[:, None], mul[a][None, :]]  # x (a y)
-        if not np.array_equal(lhs, rhs):
-            x, y = np.argwhere(lhs != rhs)[0]
-            raise GroupTableError(
-                f"not a group: associativity fails, (g{x}·g{a})·g{y} != g{x}·(g{a}·g{y})")
-        # grow the sub-loop generated by gens
-        sub = covered.copy()
-        sub[gens] = True
-        while True:
-            idx = np.flatnonzero(sub)
-            nxt = sub.copy()
-            nxt[mul[np.ix_(idx, idx)].ravel()] = True
-            if nxt.sum() == sub.sum():
-                break
-            sub = nxt
-        covered = sub
+def _build(spec: Spec, max_order: int) -> Group:
+    """The group a parsed spec names (see :mod:`wordtensor.specs` for the names it gets)."""
+    if isinstance(spec, Family):
+        return _FAMILIES[spec.family](*spec.params, max_order=max_order)
+    if isinstance(spec, Permutations):
+        return Group.from_permutations(spec.generators, name=spec.text, max_order=max_order)
+    if isinstance(spec, Product):
+        G = _build(spec.factors[0], max_order)
+        for factor in spec.factors[1:]:
+            G = G.direct_product(_build(factor, max_order), max_order=max_order)
+        G.name = spec.text
+        return G
+    if isinstance(spec, Power):
+        G = _build(spec.base, max_order)
+        if G.order == 1:
+            return G  # any power of the trivial group is trivial
+        k = spec.k
+        if k * math.log2(G.order) > math.log2(max(max_order, 1)) + 1 or G.order**k > max_order:
+            raise GroupTooLargeError(
+                f"{spec.text} has {G.order}^{k} elements, more than the limit {max_order}; "
+                "pass a larger max_order if its Cayley table will fit in memory")
+        out = G
+        for _ in range(k - 1):
+            out = out.direct_product(G, max_order=max_order)
+        out.name = spec.text
+        return out
+    raise TypeError(f"not a parsed group spec: {spec!r}")
