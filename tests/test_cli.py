@@ -114,3 +114,85 @@ def test_console_script_bad_input():
     assert res.returncode == 2 and res.stdout == ""
     assert len(res.stderr.splitlines()) == 1 and "Traceback" not in res.stderr
     assert "column 3" in res.stderr
+
+
+# ---------------------------------------------------------------------- fast start
+_HEAVY = ("torch", "tensorly", "matplotlib")
+
+_LOADED = (
+    "import sys, io, contextlib\n"
+    "{setup}\n"
+    "print(' '.join(m for m in {heavy!r} if m in sys.modules))\n"
+)
+
+
+def _heavy_after(setup: str) -> list[str]:
+    """The heavy packages that a fresh interpreter holds after running ``setup``."""
+    code = _LOADED.format(setup=setup, heavy=_HEAVY)
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    return res.stdout.split()
+
+
+@pytest.mark.parametrize("argv", [
+    ["info", "S3"],
+    ["info", "Q8", "--json"],
+    ["tensor", "S3", "[x,y]"],
+    ["characters", "S3"],  # fusion's commands
+    ["irreps", "S3"],
+    ["fusion", "S3", "xy"],
+    ["rank", "S3", "xy"],
+], ids=lambda argv: argv[0])
+def test_command_starts_without_torch(argv):
+    """The commands that need no CP search or training never import torch (nor matplotlib);
+    ``rank`` may import tensorly for its CPTensor factors, the others not even that."""
+    setup = ("from wordtensor.cli import main\n"
+             "with contextlib.redirect_stdout(io.StringIO()):\n"
+             f"    assert main({argv!r}) == 0\n")
+    loaded = _heavy_after(setup)
+    allowed = {"tensorly"} if argv[0] == "rank" else set()
+    assert not set(loaded) - allowed, f"wordtensor {' '.join(argv)} imported {loaded}"
+
+
+def test_import_without_torch():
+    """``import wordtensor, fusion`` loads neither torch nor the CP engine."""
+    assert _heavy_after("import wordtensor, fusion\nassert 'wordtensor.cp' not in sys.modules") == []
+
+
+def test_cp_names_load_on_first_use():
+    """``wordtensor.cp_search`` and its siblings are there all the same, served by
+    :mod:`wordtensor.cp`; an unknown name is still an AttributeError."""
+    import wordtensor
+    import wordtensor.cp
+
+    for name in ("cp_search", "cp_rank", "exactify"):
+        assert getattr(wordtensor, name) is getattr(wordtensor.cp, name)
+        assert name in dir(wordtensor) and name in wordtensor.__all__
+    with pytest.raises(AttributeError, match="no attribute 'cp_searhc'"):
+        wordtensor.cp_searhc  # noqa: B018
+
+
+def test_console_script_info_without_torch():
+    """The installed script, as a user runs it."""
+    code = ("import runpy, sys\n"
+            f"sys.argv = [{_console_script()!r}, 'info', 'S3']\n"
+            "try:\n"
+            f"    runpy.run_path({_console_script()!r}, run_name='__main__')\n"
+            "except SystemExit as exc:\n"
+            "    assert exc.code in (0, None), exc.code\n"
+            f"print('torch' in sys.modules, file=sys.stderr)\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert "order            6" in res.stdout and res.stderr.strip() == "False"
+
+
+def test_plugin_commands_load_on_demand(capsys):
+    """The core commands build without the other packages' commands; an unknown command or
+    ``--help`` lists every installed package's commands."""
+    from wordtensor.cli import build_parser
+
+    assert "characters" not in build_parser("info").format_help()
+    assert "characters" in build_parser("characters").format_help()
+    assert "characters" in build_parser().format_help()
+    code, _, err = run(capsys, "frobnicate")
+    assert code == 2 and "characters" in err and "info" in err

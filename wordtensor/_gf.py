@@ -11,7 +11,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ._cayley import check_size
+from ._cayley import ElementIndex, check_size, closure, table_from_tree
 from .errors import GroupSpecError, GroupTooLargeError
 
 
@@ -115,6 +115,30 @@ def field_tables(q: int) -> FieldTables:
         raise GroupTooLargeError(
             f"GF({q}) is too large: fields up to GF({MAX_FIELD_ORDER}) are supported")
     return FieldTables(q)
+
+
+def generate(gens: np.ndarray, q: int, projective: bool, max_order: int, what: str
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """The elements (identity first) and Cayley table of the group that the invertible
+    (k, d, d) matrices ``gens`` over GF(q) generate, modulo scalars if ``projective``;
+    :class:`GroupTooLargeError` past ``max_order``.
+
+    >>> elems, mul = generate(np.array([[[1, 1], [0, 1]]]), 5, False, 10, "U")
+    >>> len(elems), elems[2].tolist()
+    (5, [[1, 2], [0, 1]])
+    """
+    F = field_tables(q)
+    d = gens.shape[1]
+    compose = F.matmul
+    if projective:
+        gens = F.normalise_projective(gens)
+
+        def compose(a, b):
+            return F.normalise_projective(F.matmul(a, b))
+
+    index = ElementIndex(q, d * d)
+    elems, parent, gen_of = closure(gens, np.eye(d, dtype=np.int64), compose, index, max_order, what)
+    return elems, table_from_tree(elems, parent, gen_of, gens, compose, index)
 
 
 def check_linear_order(n: int, q: int, family: str, max_order: int) -> None:

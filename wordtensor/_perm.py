@@ -6,10 +6,12 @@ Convention (GAP's): permutations act on the right, so the product p*q first appl
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import numpy as np
 
+from ._cayley import ElementIndex, closure, table_from_elements, table_from_tree
 from .errors import GroupSpecError
 
 _CYCLE = re.compile(r"\(([^()]*)\)")
@@ -130,3 +132,35 @@ def parity(perms: np.ndarray) -> np.ndarray:
         for j in range(i + 1, n):
             inv += perms[:, i] > perms[:, j]
     return inv % 2
+
+
+def all_permutations(n: int) -> np.ndarray:
+    """The n! image arrays of degree n, in lexicographic order.
+
+    >>> all_permutations(3)[:3].tolist()
+    [[0, 1, 2], [0, 2, 1], [1, 0, 2]]
+    """
+    return np.array(list(itertools.permutations(range(n))), dtype=np.int64).reshape(-1, n)
+
+
+def table(perms: np.ndarray) -> np.ndarray:
+    """The Cayley table of a set of image arrays closed under :func:`compose`.
+
+    >>> table(all_permutations(2)).tolist()
+    [[0, 1], [1, 0]]
+    """
+    return table_from_elements(perms, compose, ElementIndex(max(perms.shape[1], 2), perms.shape[1]))
+
+
+def generate(gens: np.ndarray, max_order: int, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """The elements (identity first) and Cayley table of the group that the image arrays
+    ``gens`` (one degree) generate; :class:`GroupTooLargeError` past ``max_order``.
+
+    >>> elems, mul = generate(np.array([[1, 2, 0]]), 10, "Z3")
+    >>> [cycle_string(p) for p in elems], int(mul[1, 1])
+    (['()', '(1,2,3)', '(1,3,2)'], 2)
+    """
+    d = gens.shape[1]
+    index = ElementIndex(max(d, 2), d)
+    elems, parent, gen_of = closure(gens, np.arange(d), compose, index, max_order, what)
+    return elems, table_from_tree(elems, parent, gen_of, gens, compose, index)

@@ -2,35 +2,26 @@
 
 Sub-commands are registered by each package through the ``wordtensor.commands`` entry-point
 group (a function ``register(subparsers)``), so this module never imports the packages built on
-top of it. Bad input prints one line on stderr and exits with code 2, without a traceback.
+top of it. The core commands (``info``, ``tensor``) are always there; the other packages are
+loaded only as far as the command asked for needs (all of them for ``--help`` or an unknown
+command), so a command never pays for the imports of another package's commands. Bad input
+prints one line on stderr and exits with code 2, without a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
-from importlib.metadata import entry_points
 
-from .errors import WordTensorError
-from .storage import dumps
+from . import __version__, commands
+from .cli_common import emit  # noqa: F401  (plug-ins import it from here too)
+from .errors import UsageError, WordTensorError
 
-__all__ = ["main", "build_parser", "emit", "UsageError"]
+__all__ = ["main", "build_parser"]
 
-
-class UsageError(WordTensorError):
-    """A bad command-line argument.
-
-    The parser raises it instead of printing usage and exiting; :func:`main` turns it into one
-    line on stderr and exit code 2.
-
-    >>> build_parser().parse_args(["info"])
-    Traceback (most recent call last):
-    ...
-    wordtensor.cli.UsageError: wordtensor info: the following arguments are required: spec
-    >>> isinstance(UsageError("x"), WordTensorError)
-    True
-    """
+#: The entry-point group each package registers its sub-commands in, and the core's entry.
+ENTRY_POINTS = "wordtensor.commands"
+CORE = "wordtensor.commands:register"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -38,53 +29,40 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
-def emit(args: argparse.Namespace, data: dict, text: Callable[[dict], str]) -> None:
-    """Print ``data`` as JSON when ``--json`` was given, else ``text(data)``.
-
-    The JSON is strict: NaN and infinities become ``null``.
-
-    >>> def text(d):
-    ...     return f"order {d['order']}"
-    >>> emit(argparse.Namespace(json=False), {"order": 6, "gap": float("nan")}, text)
-    order 6
-    >>> emit(argparse.Namespace(json=True), {"order": 6, "gap": float("nan")}, text)
-    {
-      "order": 6,
-      "gap": null
-    }
-    """
-    if getattr(args, "json", False):
-        print(dumps(data))
-    else:
-        print(text(data))
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The ``wordtensor`` argument parser, with the sub-commands of every installed package.
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The ``wordtensor`` argument parser, with the sub-commands of every installed package; or,
+    given ``command``, with those of the packages up to the one that registers it.
 
     >>> args = build_parser().parse_args(["tensor", "S3", "[x,y]", "--json"])
     >>> args.command, args.spec, args.word, args.json
     ('tensor', 'S3', '[x,y]', True)
     >>> build_parser().parse_args(["info", "Q8"]).labels
     False
+    >>> "characters" in build_parser().format_help()        # fusion's commands too
+    True
+    >>> "characters" in build_parser("info").format_help()  # the core is enough for info
+    False
     """
     parser = _Parser(prog="wordtensor", description=__doc__.splitlines()[0].strip("`. "))
-    parser.add_argument("--version", action="version", version=_version())
+    parser.add_argument("--version", action="version", version=f"wordtensor {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    from . import commands
-
     commands.register(sub)
-    for ep in sorted(entry_points(group="wordtensor.commands"), key=lambda e: e.name):
-        if ep.value == "wordtensor.commands:register":
-            continue
-        ep.load()(sub)
+    if command is None or command not in sub.choices:
+        for register in _plugins():
+            register(sub)
+            if command is not None and command in sub.choices:
+                break
     return parser
 
 
-def _version() -> str:
-    from . import __version__
+def _plugins():
+    """The ``register`` functions of the other installed packages, in the order of their
+    entry-point names, each imported only when the loop above asks for it."""
+    from importlib.metadata import entry_points  # 25-65 ms; not needed by the core commands
 
-    return f"wordtensor {__version__}"
+    for ep in sorted(entry_points(group=ENTRY_POINTS), key=lambda e: e.name):
+        if ep.value != CORE:
+            yield ep.load()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -114,8 +92,10 @@ def main(argv: list[str] | None = None) -> int:
     >>> main(["info", "Q7"])
     2
     """
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        parser = build_parser()
+        # the top-level parser takes no option with a value: the first word is the command
+        parser = build_parser(next((a for a in argv if not a.startswith("-")), None))
         args = parser.parse_args(argv)
         if not getattr(args, "func", None):
             parser.print_help()

@@ -1,4 +1,5 @@
-"""Core sub-commands: ``info`` and ``tensor``."""
+"""The core sub-commands ``info`` and ``tensor`` (the ``core`` entry point of
+``wordtensor.commands``)."""
 
 from __future__ import annotations
 
@@ -6,25 +7,14 @@ import argparse
 
 import numpy as np
 
-from .cli import emit
+from .cli_common import add_json, emit
 from .groups import Group
 from .tensors import word_tensor
 
-__all__ = ["register", "add_json"]
+__all__ = ["register", "group_info"]
 
 
-def add_json(p: argparse.ArgumentParser) -> None:
-    """Add the ``--json`` flag (read by :func:`wordtensor.cli.emit`) to a (sub-)parser.
-
-    >>> p = argparse.ArgumentParser()
-    >>> add_json(p)
-    >>> p.parse_args(["--json"]).json, p.parse_args([]).json
-    (True, False)
-    """
-    p.add_argument("--json", action="store_true", help="print machine-readable JSON")
-
-
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     """Add the core sub-commands ``info`` and ``tensor`` to an argparse sub-parsers object.
 
     >>> parser = argparse.ArgumentParser(prog="demo")
@@ -57,6 +47,12 @@ def register(sub) -> None:
 
 
 def group_info(G: Group, labels: bool = False) -> dict:
+    """The facts ``wordtensor info`` prints, as a JSON-ready dict.
+
+    >>> d = group_info(Group.from_spec("Q8"))
+    >>> d["order"], sorted(d["class_sizes"]), d["center_order"], d["element_orders"]
+    (8, [1, 1, 2, 2, 2], 2, {1: 1, 2: 1, 4: 6})
+    """
     orders, counts = np.unique(G.element_orders, return_counts=True)
     out = {
         "name": G.name,
@@ -74,7 +70,7 @@ def group_info(G: Group, labels: bool = False) -> dict:
     return out
 
 
-def cmd_info(args) -> int:
+def cmd_info(args: argparse.Namespace) -> int:
     G = Group.from_spec(args.spec)
 
     def text(d):
@@ -97,7 +93,7 @@ def cmd_info(args) -> int:
     return 0
 
 
-def cmd_tensor(args) -> int:
+def cmd_tensor(args: argparse.Namespace) -> int:
     G = Group.from_spec(args.spec)
     T = word_tensor(G, args.word)
 

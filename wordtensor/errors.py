@@ -14,6 +14,7 @@ __all__ = [
     "GroupTooLargeError",
     "WordSyntaxError",
     "TensorTooLargeError",
+    "UsageError",
 ]
 
 
@@ -126,4 +127,20 @@ class TensorTooLargeError(WordTensorError, MemoryError):
     more than the 1000.0 B allowed ...
     >>> T.dense(max_bytes=2000).shape    # 6³ float64 entries = 1728 bytes
     (6, 6, 6)
+    """
+
+
+class UsageError(WordTensorError):
+    """A bad command-line argument.
+
+    The ``wordtensor`` parser raises it instead of printing usage and exiting; the command line
+    turns it into one line on stderr and exit code 2.
+
+    >>> from wordtensor.cli import build_parser
+    >>> build_parser().parse_args(["info"])
+    Traceback (most recent call last):
+    ...
+    wordtensor.errors.UsageError: wordtensor info: the following arguments are required: spec
+    >>> isinstance(UsageError("x"), WordTensorError)
+    True
     """

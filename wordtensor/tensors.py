@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import math
 import os
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from .errors import TensorTooLargeError, WordTensorError
 from .groups import Group
 from .words import Word
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["WordTensor", "word_tensor", "available_memory"]
 
@@ -118,9 +123,13 @@ class WordTensor:
     def values(self) -> np.ndarray:
         return np.ones(self.nnz)
 
-    def dense(self, dtype=np.float64, *, max_bytes: int | None = None) -> np.ndarray:
+    def dense(self, dtype: DTypeLike = np.float64, *, max_bytes: int | None = None) -> np.ndarray:
         """The dense (k+1)-way array; raises :class:`TensorTooLargeError` with its size when it
-        would take more than ``max_bytes`` (default: half the available memory)."""
+        would take more than ``max_bytes`` (default: half the available memory).
+
+        >>> word_tensor("Z2", "xy").dense(np.int8)[1, 1].tolist()   # 1 + 1 = 0
+        [1, 0]
+        """
         size = math.prod(self.shape)
         _check_bytes(size * np.dtype(dtype).itemsize, max_bytes,
                      f"the dense word tensor {self.word} on {self.group.name} {self.shape}")
@@ -130,8 +139,12 @@ class WordTensor:
 
     def unfolding(self, mode: int):
         """Mode-``mode`` flattening as a scipy CSR matrix of shape (n, n^k) (other modes in
-        C order)."""
-        import scipy.sparse as sp
+        C order).
+
+        >>> word_tensor("S3", "xy").unfolding(2).nnz
+        36
+        """
+        import scipy.sparse as sp  # 0.2 s to import: only for the sparse flattenings
 
         if not 0 <= mode < self.ndim:
             raise WordTensorError(f"mode must be in 0..{self.ndim - 1}, got {mode}")
@@ -142,10 +155,16 @@ class WordTensor:
                 else np.zeros(len(rows), dtype=np.int64))  # a constant word: one column
         return sp.csr_matrix((self.values, (rows, cols)), shape=(self.n, self.n**self.arity))
 
-    def to_torch(self, *, device="cpu", dtype=None, sparse: bool = False,
-                 max_bytes: int | None = None):
-        """The tensor as a torch tensor (dense by default, or sparse COO) on ``device``."""
-        import torch
+    def to_torch(self, *, device: str | torch.device = "cpu", dtype: torch.dtype | None = None,
+                 sparse: bool = False, max_bytes: int | None = None) -> torch.Tensor:
+        """The tensor as a torch tensor (dense by default, or sparse COO) on ``device``, of
+        ``dtype`` (default float32).
+
+        >>> t = word_tensor("Z3", "xy").to_torch(sparse=True)
+        >>> t.shape, t.dtype, int(t.sum())
+        (torch.Size([3, 3, 3]), torch.float32, 9)
+        """
+        import torch  # 1-3 s to import: only for callers that want torch tensors
 
         dtype = dtype or torch.float32
         idx = torch.as_tensor(self.coords.T, device=device)

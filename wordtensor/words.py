@@ -10,11 +10,15 @@ is the identity. Spaces are ignored. Variables are ordered alphabetically unless
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
+from typing import TYPE_CHECKING, Union
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .errors import WordSyntaxError, WordTensorError
+
+if TYPE_CHECKING:
+    from .groups import Group
 
 __all__ = ["Word", "parse_word", "Var", "Identity", "Mul", "Pow", "Comm", "Conj"]
 
@@ -71,7 +75,7 @@ class Mul:
     'xy^2'
     """
 
-    factors: tuple
+    factors: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
@@ -88,7 +92,7 @@ class Pow:
     [0, 2, 0, 2]
     """
 
-    base: object
+    base: Node
     k: int
 
 
@@ -107,8 +111,8 @@ class Comm:
     0
     """
 
-    left: object
-    right: object
+    left: Node
+    right: Node
 
 
 @dataclass(frozen=True)
@@ -122,8 +126,8 @@ class Conj:
     ('Yxy', 'x^y')
     """
 
-    base: object
-    by: object
+    base: Node
+    by: Node
 
 
 Node = Union[Identity, Var, Mul, Pow, Comm, Conj]
@@ -384,7 +388,7 @@ class Word:
         s = "".join(v if e > 0 else v.upper() for v, e in self.letters())
         return s or "1"
 
-    def equivalent(self, other: Word) -> bool:
+    def equivalent(self, other: Word | str) -> bool:
         """Equal as elements of the free group (same freely reduced form)."""
         return self.letters() == Word.parse(other).letters()
 
@@ -395,16 +399,27 @@ class Word:
             return sum(1 for v, _ in self.letters() if v == var)
         return _count(self.tree, var)
 
-    def evaluate(self, G, *args) -> np.ndarray:
-        """w(g_a1, ..., g_ak) for index arrays a1..ak (broadcast together), as an index array."""
+    def evaluate(self, G: Group, *args: ArrayLike) -> np.ndarray:
+        """w(g_a1, ..., g_ak) for index arrays a1..ak (broadcast together), as an index array.
+
+        >>> from wordtensor import Group
+        >>> G = Group.from_spec("Z5")
+        >>> parse_word("x^2 y").evaluate(G, [1, 2], 3).tolist()   # 2x + y mod 5
+        [0, 2]
+        """
         if len(args) != self.arity:
             raise WordTensorError(f"{self} takes {self.arity} arguments, got {len(args)}")
         env = {v: np.asarray(a) for v, a in zip(self.variables, args)}
         shape = np.broadcast_shapes(*[np.shape(a) for a in args]) if args else ()
         return np.array(np.broadcast_to(_eval(self.tree, G, env), shape))
 
-    def table(self, G) -> np.ndarray:
-        """w on all k-tuples: an index array of shape (n,)*k, the word map's value table."""
+    def table(self, G: Group) -> np.ndarray:
+        """w on all k-tuples: an index array of shape (n,)*k, the word map's value table.
+
+        >>> from wordtensor import Group
+        >>> parse_word("xX").table(Group.from_spec("Z3")).tolist()
+        [0, 0, 0]
+        """
         n = G.order
         grids = np.meshgrid(*[np.arange(n)] * self.arity, indexing="ij", sparse=True)
         return self.evaluate(G, *grids)
