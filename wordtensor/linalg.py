@@ -19,12 +19,14 @@ as U, since U is real).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 
 import numpy as np
 
 from .errors import TensorTooLargeError, WordTensorError
+from .tensors import WordTensor
 
 __all__ = ["rank_exact", "rank_mod_p", "rank_numerical", "flattening_rank", "flattening_ranks",
            "unfold"]
@@ -61,7 +63,7 @@ def rank_exact(M: object) -> int:
     >>> rank_exact([[1, 2], [2, 4]]), rank_exact(np.eye(3, dtype=int))
     (1, 3)
     """
-    import flint  # exact integer linear algebra (a core dependency)
+    import flint  # 40 ms to import: only for exact ranks
 
     A = _integer_matrix(M)
     if 0 in A.shape:
@@ -75,7 +77,7 @@ def rank_mod_p(M: object, p: int = PRIME) -> int:
     >>> rank_mod_p([[1, 2], [3, 4]]), rank_mod_p([[1, 2], [3, 4]], p=2)
     (2, 1)
     """
-    import flint
+    import flint  # 40 ms to import: only for exact ranks
 
     if not isinstance(p, (int, np.integer)) or p < 2:
         raise WordTensorError(f"p must be a prime ≥ 2, got {p!r}")
@@ -107,8 +109,6 @@ def rank_numerical(M: object, tol: float = 1e-9) -> int:
 def _as_coo(tensor: object):
     """(coords, values, shape) of a WordTensor, a dense array or a (coords, values, shape)
     triple."""
-    from .tensors import WordTensor
-
     if isinstance(tensor, WordTensor):
         return tensor.coords, tensor.values, tuple(tensor.shape)
     if isinstance(tensor, tuple) and len(tensor) == 3:
@@ -139,7 +139,7 @@ def unfold(tensor: object, modes: Sequence[int] | int):
     >>> unfold(word_tensor("Z3", "xy"), (0, 1)).shape
     (9, 3)
     """
-    import scipy.sparse as sp
+    import scipy.sparse as sp  # 0.2 s to import: only for the flattenings
 
     coords, values, shape = _as_coo(tensor)
     ms = _modes(modes, len(shape))
@@ -203,8 +203,6 @@ def flattening_ranks(tensor: object, *, exact: bool = True, groupings: str = "si
     if groupings == "single":
         splits = [(m,) for m in range(d)]
     elif groupings == "all":
-        import itertools
-
         splits = []
         for size in range(1, d // 2 + 1):
             for c in itertools.combinations(range(d), size):
