@@ -196,3 +196,22 @@ def test_plugin_commands_load_on_demand(capsys):
     assert "characters" in build_parser().format_help()
     code, _, err = run(capsys, "frobnicate")
     assert code == 2 and "characters" in err and "info" in err
+
+
+def _entry_points() -> list[str]:
+    from importlib.metadata import entry_points
+
+    return sorted(ep.name for ep in entry_points(group="wordtensor.commands"))
+
+
+@pytest.mark.parametrize("name", _entry_points())
+def test_registering_commands_is_cheap(name):
+    """Each package's ``register`` adds its sub-commands without importing torch (nor
+    matplotlib), so ``wordtensor --help`` and an unknown command stay fast: the heavy imports
+    belong in the command functions."""
+    setup = ("import argparse\n"
+             "from importlib.metadata import entry_points\n"
+             f"(ep,) = [e for e in entry_points(group='wordtensor.commands') if e.name == {name!r}]\n"
+             "ep.load()(argparse.ArgumentParser().add_subparsers())\n")
+    loaded = _heavy_after(setup)
+    assert not {"torch", "matplotlib"} & set(loaded), f"registering {name!r} imported {loaded}"
