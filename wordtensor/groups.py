@@ -329,8 +329,9 @@ class Group:
     def from_spec(cls, spec: str, *, max_order: int = DEFAULT_MAX_ORDER) -> Group:
         """A group from a spec string: ``Zn``/``Cn``, ``Dn`` (order 2n), ``Sn``, ``An``, ``Q8``,
         ``Q4n`` (generalised quaternion / dicyclic), ``Dicn`` (order 4n), ``V4``, ``SL(n,q)``,
-        ``GL(n,q)``, ``PSL(n,q)``, ``PGL(n,q)``, ``perm:(1,2,3),(1,2)``, direct products ``AxB``
-        and powers ``Z2^3``.
+        ``GL(n,q)``, ``PSL(n,q)``, ``PGL(n,q)``, ``perm:(1,2,3),(1,2)``, ``SmallGroup(n,i)``
+        (n <= 100), ``gap:<GAP expression>`` (with the gap extra), direct products ``AxB`` and
+        powers ``Z2^3``.
 
         >>> Group.from_spec("Z3xS3").order
         18
@@ -338,6 +339,31 @@ class Group:
         from .specs import parse_spec
 
         return parse_spec(spec, max_order=max_order)
+
+    @classmethod
+    def small_group(cls, n: int, i: int, *, max_order: int = DEFAULT_MAX_ORDER) -> Group:
+        """``SmallGroup(n, i)`` of GAP's small groups library, n <= 100, from the shipped
+        catalogue (:mod:`wordtensor.smallgroups`).
+
+        >>> Group.small_group(24, 12).name
+        'SmallGroup(24,12) = S4'
+        """
+        from .smallgroups import small_group
+
+        return small_group(n, i, max_order=max_order)
+
+    @classmethod
+    def from_gap(cls, expression, *, name: str = "", max_order: int = DEFAULT_MAX_ORDER) -> Group:
+        """The finite group a GAP expression evaluates to, e.g. ``"PrimitiveGroup(10,3)"``; needs
+        the extra ``pip install 'wordtensor[gap]'`` (:mod:`wordtensor.gap`).
+
+        >>> from wordtensor.gap import gap_available
+        >>> Group.from_gap("SymmetricGroup(4)").order if gap_available() else 24
+        24
+        """
+        from .gap import group_from_gap
+
+        return group_from_gap(expression, name=name, max_order=max_order)
 
     @classmethod
     def cyclic(cls, n: int, *, max_order: int = DEFAULT_MAX_ORDER) -> Group:

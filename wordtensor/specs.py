@@ -7,7 +7,9 @@ Grammar (case-insensitive family names; no spaces needed):
     base    := Zn | Cn | Dn | Sn | An | Q8 | Q4m | Dicn | V4
              | SL(n,q) | GL(n,q) | PSL(n,q) | PGL(n,q)
              | perm:(1,2,3),(1,2)              generators in GAP cycle notation
+             | SmallGroup(n,i)                 GAP's small groups library, n <= 100
              | (spec)
+    spec    := gap:<GAP expression>            any finite group, with the gap extra
 
 ``Dn`` has order 2n, ``Dicn`` order 4n, ``Q4m`` is Dic_m (``Q8`` = Dic_2, ``Q16`` = Dic_4).
 """
@@ -37,6 +39,8 @@ def parse_spec(spec: str, *, max_order: int = DEFAULT_MAX_ORDER) -> Group:
     text = spec.strip()
     if text.lower().startswith("perm:"):
         return Group.from_permutations(text[5:], name=text, max_order=max_order)
+    if text.lower().startswith("gap:"):
+        return Group.from_gap(text[4:], max_order=max_order)
     parts = _split_top(text, "x")
     groups = [_factor(p, spec, max_order) for p in parts]
     G = groups[0]
@@ -132,6 +136,10 @@ def _base(text: str, spec: str, max_order: int) -> Group:
             G = Group.cyclic(2).direct_product(Group.cyclic(2))
             G.name = "V4"
             return G
+    if t.lower().startswith("smallgroup"):
+        from .smallgroups import parse_small_group
+
+        return parse_small_group(t, max_order=max_order)
     m = _LINEAR.match(t)
     if m:
         fam, n, q = m.group(1).upper(), _int(m.group(2), spec), _int(m.group(3), spec)
@@ -141,4 +149,5 @@ def _base(text: str, spec: str, max_order: int) -> Group:
         return ctor(n, q, max_order=max_order)
     raise GroupSpecError(
         f"{text!r} in spec {spec!r} names no group: use Zn, Cn, Dn, Sn, An, Q8, Dicn, V4, "
-        "SL(n,q), GL(n,q), PSL(n,q), PGL(n,q), perm:(1,2,3),(1,2), or products like Z3xS3")
+        "SL(n,q), GL(n,q), PSL(n,q), PGL(n,q), perm:(1,2,3),(1,2), SmallGroup(n,i), "
+        "gap:<GAP expression>, or products like Z3xS3")
