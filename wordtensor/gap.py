@@ -1,8 +1,9 @@
 """A bridge to GAP (optional): any GAP group expression as a :class:`Group`.
 
 It needs the extra ``pip install 'wordtensor[gap]'``, which brings ``passagemath-gap`` (GAP as a
-library, about 800 MB with its data). Without it every call raises :class:`GapUnavailableError`,
-which says how to install it; :func:`gap_available` tells beforehand.
+library with its SmallGroups and primitive-groups data, about 340 MB installed). Without it every
+call raises :class:`GapUnavailableError`, which says how to install it; :func:`gap_available`
+tells beforehand.
 
 GAP evaluates the expression, so only pass expressions you trust (GAP can run programs and
 write files). The group must be finite and of order at most ``max_order``. It is turned into
@@ -154,7 +155,8 @@ def group_from_gap(expression: Any, *, name: str = "", max_order: int = DEFAULT_
         gens = [str(g) for g in _to_permutations()(G, KEEP_DEGREE)]
         if not name:
             label = text or (str(gap.Name(G)) if bool(gap.HasName(G)) else f"GAP group of order {n}")
-            name = f"{label} = {gap.StructureDescription(G)}" if n <= NAME_MAX_ORDER else label
+            structure = str(gap.StructureDescription(G)) if n <= NAME_MAX_ORDER else label
+            name = label if structure == label else f"{label} = {structure}"
     except GAPError as exc:
         raise GapError(f"GAP failed on {text or G!r}: {_one_line(exc)}") from None
     return Group.from_permutations(gens, name=name, max_order=max_order)
