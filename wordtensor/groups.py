@@ -353,7 +353,8 @@ class Group:
         return small_group(n, i, max_order=max_order)
 
     @classmethod
-    def from_gap(cls, expression, *, name: str = "", max_order: int = DEFAULT_MAX_ORDER) -> Group:
+    def from_gap(cls, expression: object, *, name: str = "",
+                 max_order: int = DEFAULT_MAX_ORDER) -> Group:
         """The finite group a GAP expression evaluates to, e.g. ``"PrimitiveGroup(10,3)"``; needs
         the extra ``pip install 'wordtensor[gap]'`` (:mod:`wordtensor.gap`).
 
