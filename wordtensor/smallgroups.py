@@ -5,8 +5,9 @@ The package ships a catalogue made by GAP (``wordtensor/data/smallgroups.json.gz
 1048 groups it holds generators of a faithful permutation representation of small degree, GAP's
 ``StructureDescription`` and a few invariants (classes, exponent, character degrees, ...). A
 :class:`Group` is built from the generators by the usual closure, identity first; the invariants
-are GAP's, so tests can hold the Cayley table against them. Ids are GAP's: ``SmallGroup(24,12)``
-is S4 in every GAP version since the library's numbering is fixed.
+are GAP's, so tests can hold the Cayley table against them. Ids are GAP's and fixed:
+``SmallGroup(24,12)`` is S4 in every GAP version. The names are GAP 4.12.1's and are not
+invariants: other GAP versions write some semidirect products of order 64 and 96 otherwise.
 
 Beyond order 100 use the optional GAP bridge (:mod:`wordtensor.gap`): ``gap:SmallGroup(n,i)``.
 
