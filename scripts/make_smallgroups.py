@@ -101,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         check_catalogue(data)
         target.parent.mkdir(exist_ok=True)
         atomic_write(target, gzip_bytes(raw))
+    target.chmod(0o644)  # the temporary file was private
     print(f"wrote {target.relative_to(ROOT)} ({target.stat().st_size} bytes, GAP "
           f"{data['gap_version']}) in {time.perf_counter() - t0:.0f} s")
     return 0
