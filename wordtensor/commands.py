@@ -1,4 +1,4 @@
-"""The core sub-commands ``info`` and ``tensor`` (the ``core`` entry point of
+"""The core sub-commands ``info``, ``tensor`` and ``groups`` (the ``core`` entry point of
 ``wordtensor.commands``)."""
 
 from __future__ import annotations
@@ -9,19 +9,21 @@ import numpy as np
 
 from .cli_common import add_json, emit
 from .groups import Group
+from .smallgroups import parse_orders, small_groups
 from .tensors import word_tensor
 
 __all__ = ["register", "group_info"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add the core sub-commands ``info`` and ``tensor`` to an argparse sub-parsers object.
+    """Add the core sub-commands ``info``, ``tensor`` and ``groups`` to an argparse sub-parsers
+    object.
 
     >>> parser = argparse.ArgumentParser(prog="demo")
     >>> sub = parser.add_subparsers()
     >>> register(sub)
     >>> sorted(sub.choices)
-    ['info', 'tensor']
+    ['groups', 'info', 'tensor']
     >>> args = parser.parse_args(["tensor", "S3", "[x,y]"])
     >>> args.func(args)
     word             [x,y]  (variables x, y)
@@ -44,6 +46,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("word", help="word, e.g. xy, xyX, [x,y], 'x^2 y'")
     add_json(p)
     p.set_defaults(func=cmd_tensor)
+
+    p = sub.add_parser("groups", help="the SmallGroups of an order: GAP's ids and names",
+                       description="List the groups of the shipped SmallGroup catalogue "
+                       "(orders <= 100) by GAP's id, with GAP's StructureDescription.",
+                       epilog=_GROUPS_JSON, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--order", required=True,
+                   help="an order (24), a range (1-32) or a comma list (8,12,16-20)")
+    add_json(p)
+    p.set_defaults(func=cmd_groups)
+
+
+_GROUPS_JSON = """--json prints {"orders": [n, ...], "count": N, "groups": [...]}; each group has
+  id           [n, i], GAP's id
+  spec         "SmallGroup(n,i)", the spec that names it
+  structure    GAP's StructureDescription, e.g. "C2 x C2", "S4", "(C4 x C2) : C2"
+  num_classes  number of conjugacy classes
+  abelian      true or false
+  exponent     least common multiple of the element orders"""
 
 
 def group_info(G: Group, labels: bool = False) -> dict:
@@ -90,6 +110,23 @@ def cmd_info(args: argparse.Namespace) -> int:
         return "\n".join(lines)
 
     emit(args, group_info(G, args.labels), text)
+    return 0
+
+
+def cmd_groups(args: argparse.Namespace) -> int:
+    orders = parse_orders(args.order)
+    groups = [g.summary() for g in small_groups(orders)]
+
+    def text(d):
+        width = max(len(g["spec"]) for g in d["groups"])
+        lines = [f"{'id':<{width}}  {'classes':>7}  {'abelian':<7}  structure"]
+        lines += [f"{g['spec']:<{width}}  {g['num_classes']:>7}  {'yes' if g['abelian'] else 'no':<7}"
+                  f"  {g['structure']}" for g in d["groups"]]
+        n = len(d["orders"])
+        return "\n".join(lines + [f"{d['count']} group{'s' if d['count'] != 1 else ''} of "
+                                  + (f"order {d['orders'][0]}" if n == 1 else f"{n} orders")])
+
+    emit(args, {"orders": orders, "count": len(groups), "groups": groups}, text)
     return 0
 
 

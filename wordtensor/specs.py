@@ -9,7 +9,9 @@ Grammar (case-insensitive family names; no spaces needed):
     base    := Zn | Cn | Dn | Sn | An | Q8 | Q4m | Dicn | V4
              | SL(n,q) | GL(n,q) | PSL(n,q) | PGL(n,q)
              | perm:(1,2,3),(1,2)              generators in GAP cycle notation
+             | SmallGroup(n,i)                 GAP's small groups library, n <= 100
              | (spec)
+    spec    := gap:<GAP expression>            any finite group, with the gap extra
 
 ``Dn`` has order 2n, ``Dicn`` order 4n, ``Q4m`` is Dic_m (``Q8`` = Dic_2, ``Q16`` = Dic_4).
 The group gets the spec's text as its name when it is a product or a power; a single family
@@ -28,6 +30,7 @@ __all__ = ["parse_spec"]
 
 _SIMPLE = re.compile(r"^(Z|C|D|S|A|Q|DIC|V)(\d+)$", re.IGNORECASE)
 _LINEAR = re.compile(r"^(SL|GL|PSL|PGL)\((\d+),(\d+)\)$", re.IGNORECASE)
+_SMALLGROUP = re.compile(r"^SMALLGROUP\((\d{1,18}),(\d{1,18})\)$", re.IGNORECASE)
 _FAMILY_NAMES = {"Z": "Z", "C": "Z", "D": "D", "S": "S", "A": "A", "DIC": "Dic"}
 
 
@@ -64,7 +67,23 @@ class Product:
     text: str
 
 
-Spec = Union[Family, Permutations, Power, Product]
+@dataclass(frozen=True)
+class SmallGroupId:
+    """``SmallGroup(n, i)`` of GAP's small groups library (the shipped catalogue, n <= 100)."""
+
+    order: int
+    index: int
+
+
+@dataclass(frozen=True)
+class GapExpression:
+    """A GAP group expression (``gap:<expression>``), evaluated by the optional GAP bridge."""
+
+    expression: str
+    text: str
+
+
+Spec = Union[Family, Permutations, Power, Product, SmallGroupId, GapExpression]
 
 
 def parse_spec(spec: str) -> Spec:
@@ -85,6 +104,8 @@ def parse_spec(spec: str) -> Spec:
     text = spec.strip()
     if text.lower().startswith("perm:"):
         return Permutations(text[5:], text)
+    if text.lower().startswith("gap:"):
+        return GapExpression(text[4:], text)
     factors = tuple(_factor(p, spec) for p in _split_top(text, "x"))
     return factors[0] if len(factors) == 1 else Product(factors, text)
 
@@ -153,9 +174,16 @@ def _base(text: str, spec: str) -> Spec:
             return Family("Dic", (n // 4,))
         if fam == "V" and n == 4:
             return Power(Family("Z", (2,)), 2, "V4")
+    if t.lower().startswith("smallgroup"):
+        m = _SMALLGROUP.match(t)
+        if m is None:
+            raise GroupSpecError(f"malformed SmallGroup id {text!r}: write SmallGroup(n,i) with the "
+                                 "order n and the index i, e.g. SmallGroup(24,12)")
+        return SmallGroupId(_int(m.group(1), spec), _int(m.group(2), spec))
     m = _LINEAR.match(t)
     if m:
         return Family(m.group(1).upper(), (_int(m.group(2), spec), _int(m.group(3), spec)))
     raise GroupSpecError(
         f"{text!r} in spec {spec!r} names no group: use Zn, Cn, Dn, Sn, An, Q8, Dicn, V4, "
-        "SL(n,q), GL(n,q), PSL(n,q), PGL(n,q), perm:(1,2,3),(1,2), or products like Z3xS3")
+        "SL(n,q), GL(n,q), PSL(n,q), PGL(n,q), perm:(1,2,3),(1,2), SmallGroup(n,i), "
+        "gap:<GAP expression>, or products like Z3xS3")
