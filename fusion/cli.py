@@ -1,14 +1,15 @@
-"""Sub-commands of the ``fusion`` package: ``irreps`` and ``characters``."""
+"""The command-line sub-commands of the ``fusion`` package: ``irreps``, ``characters``,
+``fusion`` and ``rank`` (registered through the ``wordtensor.commands`` entry point)."""
 
 from __future__ import annotations
 
-from wordtensor import Group
+from wordtensor import Group, Word
 from wordtensor.cli import emit
 from wordtensor.commands import add_json
 
-from .characters import character_table
-from .checks import verify_representations
-from .irreps import bscs, irreps
+from .decompose import check_support_in_cover, decompose, fusion_cover
+from .reps.characters import character_table
+from .reps.irreps import bscs, irreps, verify_representations
 
 __all__ = ["register"]
 
@@ -161,10 +162,8 @@ def register_rank_commands(sub) -> None:
 
 
 def cmd_fusion(args) -> int:
-    from .decompose import check_support_in_cover, decompose, fusion_cover
-
     G = Group.from_spec(args.spec)
-    dec = decompose(G, args.word, tol=args.tol)
+    dec = decompose(G, Word.parse(args.word), tol=args.tol)
     cov = fusion_cover(G, dec.word)
     check_support_in_cover(dec, cov)
     bl = bscs(G)
@@ -203,9 +202,11 @@ def cmd_fusion(args) -> int:
 
 
 def cmd_rank(args) -> int:
+    # the rank bounds need tensorly (~0.5 s to import): only this command loads them
     from .ranks import rank_bounds
 
-    rep = rank_bounds(args.spec, args.word, cover=not args.no_cover, search=args.search,
+    G = Group.from_spec(args.spec)
+    rep = rank_bounds(G, Word.parse(args.word), cover=not args.no_cover, search=args.search,
                       search_seconds=args.search_seconds)
     if args.save:
         rep.save(args.save)

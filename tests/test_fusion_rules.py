@@ -1,5 +1,5 @@
 """Fusion rules of complex irreps and of bscs, and decompositions of characters
-(``fusion.fusion_rules``).
+(``fusion.reps.fusion_rules``).
 
 Expected values come from GAP (``tests/fixtures/gap/groups.json``: see also
 ``test_representations.py``, which compares the full tensors) or from mathematics: symmetry,
@@ -15,9 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fusion import (
+from fusion.reps import (
     bsc_fusion_rules,
-    bsc_tensor_power,
     bscs,
     character_table,
     decompose_character,
@@ -25,6 +24,7 @@ from fusion import (
     fusion_rules,
     irreps,
 )
+from fusion.reps.fusion_rules import bsc_tensor_power
 from wordtensor import Group
 
 FIXTURE = Path(__file__).parent / "fixtures" / "gap" / "groups.json"

@@ -10,21 +10,24 @@ import numpy as np
 import pytest
 import tensorly as tl
 
-from fusion import algorithms, bscs
+from fusion import bscs
+from fusion.algebras import multiplication_tensor
+from fusion.algebras.tensors import algebra_dim
 from fusion.decompose import decompose
 from fusion.ranks import (
     RankReport,
     alder_strassen_bound,
-    algebra_embedding,
     box_cover,
-    box_cover_cp,
     constructive_xy,
     cp_error,
     flattening_ranks,
     lower_bound,
+    multiplication_equivalence,
     rank_bounds,
     slice_decomposition,
 )
+from fusion.ranks.box_cover import box_cover_cp
+from fusion.ranks.upper import algebra_embedding
 from tests.gap_fixtures import gap_group, gap_specs
 from wordtensor import Group, word_tensor
 from wordtensor.cli import main
@@ -218,12 +221,12 @@ def test_algebra_embedding_is_a_unital_homomorphism_into_the_bsc_algebra(spec):
         alg, d, iota = algebra_embedding(b)
         kinds.add(b.kind)
         assert alg == {"real": "R", "complex": "C", "quaternionic": "H"}[b.kind]
-        T = algorithms.multiplication_tensor(alg, d)
+        T = multiplication_tensor(alg, d)
         dim = T.shape[0]
         assert iota.shape == (dim, b.dim, b.dim) and dim == b.space_dim
         prod = np.einsum("aij,bjk->abik", iota, iota)
         np.testing.assert_allclose(prod, np.einsum("abc,cik->abik", T, iota), atol=1e-12)
-        a = algorithms.algebra_dim(alg)
+        a = algebra_dim(alg)
         one = sum(iota[(i * d + i) * a] for i in range(d))
         np.testing.assert_allclose(one, np.eye(b.dim), atol=1e-12)
         span = b.matrices.reshape(G.order, -1)
@@ -309,8 +312,6 @@ def test_cli_rank_bad_input(capsys, argv):
                                          ("A5", "x^7y", True), ("S3", "xyx", False),
                                          ("S3", "xyX", False)])
 def test_relabelled_multiplication_words_share_the_xy_rank(spec, w, same):
-    from fusion.ranks import multiplication_equivalence
-
     G = group(spec)
     T = word_tensor(G, w)
     eq = multiplication_equivalence(T)

@@ -20,7 +20,7 @@ import pytest
 
 import fusion
 import wordtensor
-from fusion import (
+from fusion.reps import (
     bsc_projector,
     bscs,
     character_table,

@@ -1,0 +1,41 @@
+"""Low-rank decompositions of the multiplication tensors of the simple algebras of R[G]
+(M_d(R), M_d(C), M_d(H)) and of ⟨n, m, p⟩: named algorithms, published tables, and the best
+known decomposition built from them.
+
+Modules, lowest first: ``tensors`` (the tensors and their bases), ``decompositions`` (the result
+type and the float and exact checks), ``named`` (standard, Gauss, quaternion-8, Strassen,
+Laderman; coefficients in ``fusion/data/named_algorithms.json``), ``combinators`` (Kronecker
+products, symmetries, restriction, block sums), ``embeddings`` (pull-back along M_d(C) → M_2d(R)
+and M_d(H) → M_2d(C)), ``published`` (Fawzi et al. 2022 and the 2025 records, from
+``fusion/data/``), ``best`` (the planner of the best known decomposition).
+
+>>> from fusion.algebras import best_decomposition, matmul_record, multiplication_tensor, verify
+>>> kd = best_decomposition("H", 2)
+>>> kd.rank, kd.method, verify(kd.cp, multiplication_tensor("H", 2))
+(56, 'kron(strassen, quat8)', 0.0)
+>>> matmul_record(4).rank                                # ⟨4,4,4⟩ in 48 (2025)
+48
+"""
+
+from .best import best_decomposition, best_rank, known_matmul
+from .combinators import kronecker
+from .decompositions import KnownDecomposition, verify, verify_rational
+from .embeddings import pull_back
+from .named import (
+    gauss_complex,
+    laderman,
+    named_decomposition,
+    quaternion_rank8,
+    standard_matmul,
+    strassen,
+)
+from .published import matmul_record, published_decomposition, published_formats, record_formats
+from .tensors import matmul_tensor, multiplication_tensor
+
+__all__ = [
+    "multiplication_tensor", "matmul_tensor", "KnownDecomposition", "verify", "verify_rational",
+    "named_decomposition", "standard_matmul", "gauss_complex", "quaternion_rank8", "strassen",
+    "laderman", "kronecker", "pull_back",
+    "published_formats", "published_decomposition", "record_formats", "matmul_record",
+    "known_matmul", "best_rank", "best_decomposition",
+]
