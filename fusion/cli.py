@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 from wordtensor import Group, Word
 from wordtensor.cli import emit
 from wordtensor.commands import add_json
@@ -14,7 +16,7 @@ from .reps.irreps import bscs, irreps, verify_representations
 __all__ = ["register"]
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     """Add the sub-commands ``irreps``, ``characters``, ``fusion`` and ``rank`` to an argparse
     sub-parsers object (the ``wordtensor.commands`` entry point of this package).
 
@@ -55,7 +57,7 @@ def register(sub) -> None:
     register_rank_commands(sub)
 
 
-def cmd_irreps(args) -> int:
+def cmd_irreps(args: argparse.Namespace) -> int:
     G = Group.from_spec(args.spec)
     irr, bl = irreps(G), bscs(G)
     data = {
@@ -103,7 +105,7 @@ def _fmt(z: complex, digits: int) -> str:
     return f"{num(re)}{'+' if im > 0 else '-'}{num(abs(im))}i"
 
 
-def cmd_characters(args) -> int:
+def cmd_characters(args: argparse.Namespace) -> int:
     G = Group.from_spec(args.spec)
     ct = character_table(G)
     reps = [int(c[0]) for c in G.conjugacy_classes]
@@ -140,7 +142,7 @@ def cmd_characters(args) -> int:
     return 0
 
 
-def register_rank_commands(sub) -> None:
+def register_rank_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("fusion", help="triplet decomposition of a word tensor and its fusion cover")
     p.add_argument("spec", help="group spec")
     p.add_argument("word", help="two-variable word, e.g. xy, xyX, '[x,y]'")
@@ -161,7 +163,7 @@ def register_rank_commands(sub) -> None:
     p.set_defaults(func=cmd_rank)
 
 
-def cmd_fusion(args) -> int:
+def cmd_fusion(args: argparse.Namespace) -> int:
     G = Group.from_spec(args.spec)
     dec = decompose(G, Word.parse(args.word), tol=args.tol)
     cov = fusion_cover(G, dec.word)
@@ -201,7 +203,7 @@ def cmd_fusion(args) -> int:
     return 0
 
 
-def cmd_rank(args) -> int:
+def cmd_rank(args: argparse.Namespace) -> int:
     # the rank bounds need tensorly (~0.5 s to import): only this command loads them
     from .ranks import rank_bounds
 

@@ -14,6 +14,7 @@ and the fusion cover that contains the support.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -93,7 +94,7 @@ class TripletDecomposition:
             return self.blocks[idx]
         return np.zeros(tuple(self.basis.slices[i].stop - self.basis.slices[i].start for i in idx))
 
-    def box(self, sets) -> np.ndarray:
+    def box(self, sets: Sequence[Sequence[int]]) -> np.ndarray:
         """δ̃ restricted to the box A × B × C (× ...) of bsc sets ``sets``, in the Fourier
         coordinates of the box: the blocks of the sets' bscs side by side, in the order given
         (zeros outside the support).

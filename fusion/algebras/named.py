@@ -65,9 +65,13 @@ def _tensor(spec: dict) -> np.ndarray:
 
 @functools.cache
 def _table() -> dict[str, tuple[KnownDecomposition, dict]]:
-    """Every algorithm of the data file as a read-only decomposition, verified in exact
+    """Every algorithm of the data file (see :func:`_parse`)."""
+    return _parse(resources.files("fusion").joinpath("data", _FILE).read_text(encoding="utf-8"))
+
+
+def _parse(text: str) -> dict[str, tuple[KnownDecomposition, dict]]:
+    """The algorithms of a data file's text as read-only decompositions, each verified in exact
     rational arithmetic against its tensor (a wrong coefficient is an error here)."""
-    text = resources.files("fusion").joinpath("data", _FILE).read_text(encoding="utf-8")
     out = {}
     for name, entry in json.loads(text).items():
         if not isinstance(entry, dict):

@@ -31,6 +31,8 @@ def cp_error(cp: CPTensor, T: WordTensor, *, max_work: float = 2e10) -> tuple[fl
     >>> w, (A, B, C) = cp
     >>> round(cp_error(CPTensor((w, [A, B, 0 * C])), T)[0], 9)   # the zero tensor is 1 off
     1.0
+    >>> cp_error(CPTensor((w, [A, B, np.nan * C])), T)[0]       # NaN factors never pass
+    nan
     """
     w, (A, B, C) = cp
     n, R = T.n, A.shape[1]
@@ -46,7 +48,7 @@ def cp_error(cp: CPTensor, T: WordTensor, *, max_work: float = 2e10) -> tuple[fl
         dense = np.zeros_like(rec)
         aa, bb = np.meshgrid(np.arange(a1 - a0), np.arange(n), indexing="ij")
         dense[aa, bb, img[a0:a1]] = 1
-        worst = max(worst, float(np.max(np.abs(rec - dense))))
+        worst = float(np.maximum(worst, np.max(np.abs(rec - dense))))  # NaN propagates
     return worst, "group basis"
 
 
@@ -69,7 +71,7 @@ def probe_error(cp: CPTensor, T: WordTensor, probes: int = 32, seed: int = 0) ->
         u, v = rng.standard_normal(T.n), rng.standard_normal(T.n)
         exact = np.bincount(T.image, weights=np.outer(u, v).ravel(), minlength=T.n)
         approx = C @ (w * (A.T @ u) * (B.T @ v))
-        worst = max(worst, float(np.max(np.abs(exact - approx))))
+        worst = float(np.maximum(worst, np.max(np.abs(exact - approx))))  # NaN propagates
     return worst
 
 

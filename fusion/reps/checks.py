@@ -9,10 +9,22 @@ Each check returns a dict of residuals (max-abs errors) and, with ``raise_on_fai
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
 
 from wordtensor import Group
+
+
+class CharacterTableLike(Protocol):
+    """What :func:`check_character_table` reads of a table (a
+    :class:`~fusion.reps.characters.CharacterTable`, which is built above this module)."""
+
+    group: Group
+    values: np.ndarray
+    class_sizes: np.ndarray
+    degrees: np.ndarray
+
 
 __all__ = [
     "RepresentationError",
@@ -82,7 +94,8 @@ def _report(res: dict, tol: float, raise_on_failure: bool, what: str) -> dict:
     return res
 
 
-def check_character_table(table, *, tol: float = 1e-8, raise_on_failure: bool = False) -> dict:
+def check_character_table(table: CharacterTableLike, *, tol: float = 1e-8,
+                          raise_on_failure: bool = False) -> dict:
     """Row and column orthogonality of a character table, Σ d² = |G|, integral degrees.
 
     >>> from fusion import character_table
