@@ -1,5 +1,4 @@
-"""The command-line sub-commands of the ``fusion`` package: ``irreps``, ``characters``,
-``fusion`` and ``rank`` (registered through the ``wordtensor.commands`` entry point)."""
+"""The ``irreps``, ``characters``, ``fusion`` and ``rank`` commands of the ``wordtensor`` CLI."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The triplet decomposition of a word tensor along bscs (its pieces, norms, support and boxes)
-and the fusion cover that contains the support.
+"""The triplet decomposition of a word tensor along bscs, its support and boxes, and the fusion cover.
 
 δ^{φψζ} = (P_φ ⊗ P_ψ ⊗ P_ζ) δ. In the real Fourier basis F (rows grouped by bsc) δ becomes
 δ̃ = δ ×₁ F ×₂ F ×₃ F and the piece of (φ, ψ, ζ) is the block of rows (φ, ψ, ζ). Two paths:

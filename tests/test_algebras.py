@@ -521,6 +521,20 @@ def test_named_algorithms_come_from_the_data_file():
         named_decomposition("winograd")
 
 
+def test_a_damaged_named_algorithm_is_refused():
+    """The loader verifies every algorithm exactly: one wrong sign in Strassen's first product,
+    or a wrong rank, and the file is refused."""
+    from fusion.algebras.named import _parse
+
+    text = (DATA / "named_algorithms.json").read_text()
+    assert set(_parse(text)) == {"gauss", "quat8", "strassen", "laderman"}
+    assert text.count('["a11 + a22", "b11 + b22"]') == 1
+    with pytest.raises(RuntimeError, match="strassen does not reconstruct"):
+        _parse(text.replace('["a11 + a22", "b11 + b22"]', '["a11 - a22", "b11 + b22"]'))
+    with pytest.raises(RuntimeError, match="laderman does not reconstruct"):
+        _parse(text.replace('"rank": 23', '"rank": 22'))
+
+
 def test_linear_forms_of_the_data_file():
     from fusion.algebras.named import _linear_form
 

@@ -18,6 +18,7 @@ from fusion.ranks import (
     RankReport,
     alder_strassen_bound,
     box_cover,
+    box_lower_bound,
     constructive_xy,
     cp_error,
     flattening_ranks,
@@ -26,7 +27,6 @@ from fusion.ranks import (
     rank_bounds,
     slice_decomposition,
 )
-from fusion.ranks import box_lower_bound
 from fusion.ranks.box_cover import box_cover_cp
 from fusion.ranks.certificates import check_certificate
 from fusion.ranks.upper import algebra_embedding, block_factors

@@ -1,6 +1,4 @@
-"""Low-rank decompositions of the multiplication tensors of the simple algebras of R[G]
-(M_d(R), M_d(C), M_d(H)) and of ⟨n, m, p⟩: named algorithms, published tables, and the best
-known decomposition built from them.
+"""Low-rank decompositions of ⟨n, m, p⟩ and of the simple algebras M_d(R), M_d(C), M_d(H) of R[G].
 
 Modules, lowest first: ``tensors`` (the tensors and their bases), ``decompositions`` (the result
 type and the float and exact checks), ``named`` (standard, Gauss, quaternion-8, Strassen,

@@ -1,7 +1,8 @@
-"""The best known decomposition of ⟨n, m, p⟩ and of M_d(R), M_d(C), M_d(H): a planner that
-searches the constructions recursively (standard, Strassen/Laderman, Kronecker products, block
-sums, the published table up to symmetry and restricted, embeddings M_d(C) → M_2d(R) and
-M_d(H) → M_2d(C)) by rank alone, and a builder that makes the planned factors.
+"""The best known decomposition of ⟨n, m, p⟩ and of M_d(R), M_d(C), M_d(H): planner and builder.
+
+The planner searches the constructions recursively by rank alone — standard, Strassen/Laderman,
+Kronecker products, block sums, the published table up to symmetry and restricted, and the
+embeddings M_d(C) → M_2d(R) and M_d(H) → M_2d(C); the builder makes the planned factors.
 
 By Wedderburn, ``R[G]`` is a product of simple algebras ``M_d(R)``, ``M_d(C)`` and ``M_m(H)``;
 these decompositions are the constructive upper bounds on the rank of their multiplication

@@ -1,7 +1,7 @@
-"""Transformations of decompositions that keep them exact: Kronecker products, re-indexing of
-modes, the six symmetries of ⟨n, m, p⟩ (cyclic and transpose), restriction to a sub-format and
-block sums along one dimension.
-"""
+"""Exact transformations of decompositions: Kronecker products, re-indexing, symmetries, restriction.
+
+The symmetries are the six of ⟨n, m, p⟩ (cyclic and transpose); restriction goes to a
+sub-format; block sums go along one dimension."""
 
 from __future__ import annotations
 
@@ -101,15 +101,17 @@ def _shape3(shape: object, name: str) -> tuple[int, int, int]:
     return positive_int(f"{name}[0]", n), positive_int(f"{name}[1]", m), positive_int(f"{name}[2]", p)
 
 
-def _check_matmul_cp(cp: CPTensor, shape: tuple[int, int, int], name: str) -> list[np.ndarray]:
-    _, factors = cp_parts(cp, name)
-    n, m, p = shape
+def _matmul_cp(cp: CPTensor, shape: object, name: str = "cp", shape_name: str = "shape"
+               ) -> tuple[tuple[int, int, int], np.ndarray, list[np.ndarray]]:
+    """(n, m, p), weights and factors of a decomposition that must be one of ``<n, m, p>``."""
+    n, m, p = _shape3(shape, shape_name)
+    weights, factors = cp_parts(cp, name)
     if [f.shape[0] for f in factors] != [n * m, m * p, n * p]:
         raise WordTensorError(
             f"{name} has mode sizes {[f.shape[0] for f in factors]}, "
             f"not those of <{n},{m},{p}>: {[n * m, m * p, n * p]}"
         )
-    return factors
+    return (n, m, p), weights, factors
 
 
 def kronecker_matmul(
@@ -126,10 +128,8 @@ def kronecker_matmul(
     >>> n_terms(cp), verify(cp, matmul_tensor(4, 4, 4))
     (49, 0.0)
     """
-    n1, m1, p1 = _shape3(shape1, "shape1")
-    n2, m2, p2 = _shape3(shape2, "shape2")
-    _check_matmul_cp(cp1, (n1, m1, p1), "cp1")
-    _check_matmul_cp(cp2, (n2, m2, p2), "cp2")
+    (n1, m1, p1), _, _ = _matmul_cp(cp1, shape1, "cp1", "shape1")
+    (n2, m2, p2), _, _ = _matmul_cp(cp2, shape2, "cp2", "shape2")
     return permute_modes(
         kronecker(cp1, cp2),
         [
@@ -156,9 +156,7 @@ def cyclic_matmul(cp: CPTensor, shape: tuple[int, int, int]) -> CPTensor:
     >>> verify(cp, matmul_tensor(3, 4, 2))
     0.0
     """
-    n, m, p = _shape3(shape, "shape")
-    U, V, W = _check_matmul_cp(cp, (n, m, p), "cp")
-    weights, _ = cp_parts(cp)
+    (n, m, p), weights, (U, V, W) = _matmul_cp(cp, shape)
     return make_cp([V.copy(), transpose_rows(W, n, p), transpose_rows(U, n, m)], weights.copy())
 
 
@@ -170,13 +168,9 @@ def transpose_matmul(cp: CPTensor, shape: tuple[int, int, int]) -> CPTensor:
     >>> verify(cp, matmul_tensor(4, 3, 2))
     0.0
     """
-    n, m, p = _shape3(shape, "shape")
-    U, V, W = _check_matmul_cp(cp, (n, m, p), "cp")
-    weights, _ = cp_parts(cp)
-    return make_cp(
-        [transpose_rows(V, m, p), transpose_rows(U, n, m), transpose_rows(W, n, p)],
-        weights.copy(),
-    )
+    (n, m, p), weights, (U, V, W) = _matmul_cp(cp, shape)
+    return make_cp([transpose_rows(V, m, p), transpose_rows(U, n, m), transpose_rows(W, n, p)],
+                   weights.copy())
 
 
 def drop_zero_terms(factors: Sequence[np.ndarray], weights: np.ndarray) -> CPTensor:
@@ -205,12 +199,10 @@ def restrict_matmul(
     >>> n_terms(cp), verify(cp, matmul_tensor(1, 2, 2))
     (4, 0.0)
     """
-    N, M, P = _shape3(shape, "shape")
+    (N, M, P), weights, (U, V, W) = _matmul_cp(cp, shape)
     n, m, p = _shape3(new_shape, "new_shape")
     if n > N or m > M or p > P:
         raise WordTensorError(f"cannot restrict <{N},{M},{P}> to the larger <{n},{m},{p}>")
-    U, V, W = _check_matmul_cp(cp, (N, M, P), "cp")
-    weights, _ = cp_parts(cp)
     return drop_zero_terms(
         [U[_prefix_rows(N, M, n, m)], V[_prefix_rows(M, P, m, p)], W[_prefix_rows(N, P, n, p)]],
         weights.copy(),

@@ -1,7 +1,8 @@
-"""The decompositions of the algebras package: :class:`KnownDecomposition` (a tensorly
-``CPTensor`` with its method and source), the CP plumbing shared by its modules, and the two
-checks of a decomposition against a tensor — float max-abs (:func:`verify`) and exact, in
-integer arithmetic, for rational factors (:func:`verify_rational`).
+"""The decomposition type (KnownDecomposition), its CP plumbing, and the float and exact checks.
+
+:class:`KnownDecomposition` is a tensorly ``CPTensor`` with its method and source; the checks
+compare a decomposition with a tensor: float max-abs (:func:`verify`) and exact, in integer
+arithmetic, for rational factors (:func:`verify_rational`).
 
 A decomposition is a tensorly :class:`~tensorly.cp_tensor.CPTensor` ``(weights, [U, V, W])``
 with ``T = sum_r weights[r] U[:, r] (x) V[:, r] (x) W[:, r]``, float64 numpy arrays. All the

@@ -1,7 +1,7 @@
-"""Decompositions of subalgebras by pull-back along an algebra embedding, and the embeddings
-M_d(C) → M_2d(R) (realification) and M_d(H) → M_2d(C) in the bases of
-:func:`~fusion.algebras.tensors.multiplication_tensor`.
-"""
+"""Pull-back along algebra embeddings, and the embeddings M_d(C) → M_2d(R) and M_d(H) → M_2d(C).
+
+The bases are those of :func:`~fusion.algebras.tensors.multiplication_tensor`; M_d(C) → M_2d(R)
+is the realification."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""The named bilinear algorithms: the standard algorithm for ⟨n, m, p⟩, and Gauss's complex
-product, the 8-product quaternion product, Strassen and Laderman, whose coefficients are read
-from ``fusion/data/named_algorithms.json`` and verified exactly when first loaded.
+"""The named bilinear algorithms (standard, Gauss, quaternion-8, Strassen, Laderman), from data.
+
+The coefficients are read from ``fusion/data/named_algorithms.json`` and verified exactly when
+first loaded; only the standard algorithm is computed.
 
 The data file writes each algorithm as in its paper: products m_r = (linear form in the entries
 of a) · (linear form in the entries of b), and each output coordinate as a linear form in the

@@ -1,6 +1,7 @@
-"""The published decompositions of ⟨n, m, p⟩ shipped in ``fusion/data/``: the table of Fawzi et
-al. (2022) and the 2025 records, loaded from their files (``matmul_tables.json`` says which file
-holds which table and whom to cite; ``ATTRIBUTION.md`` gives the licences).
+"""The published decompositions shipped in fusion/data/: Fawzi et al. (2022) and the 2025 records.
+
+``matmul_tables.json`` says which file holds which table and whom to cite; ``ATTRIBUTION.md``
+gives the licences.
 
 Both files store the trace form of tr(A B C): the third factor is indexed by ``(k, i)``; the
 functions here return the toolkit's convention ``T[(i, j), (j, k), (i, k)]``. The records are

@@ -1,5 +1,4 @@
-"""The multiplication tensors the algebras package decomposes: ⟨n, m, p⟩, M_d(R), M_d(C), M_d(H)
-and Kronecker products of tensors, with their bases, the dense-size guard and input checks.
+"""The multiplication tensors ⟨n, m, p⟩, M_d(R), M_d(C), M_d(H), their bases and input checks.
 
 Conventions
 -----------

@@ -1,5 +1,7 @@
-"""Box covers of the support: boxes A × B × C of bsc sets that partition the support of the
-triplet decomposition, each with a bound and factors; rank(δ) ≤ Σ_boxes rank(δ|box).
+"""Box covers of the support and their bound: rank(δ) ≤ Σ_boxes rank(δ restricted to the box).
+
+A box is A × B × C of bsc sets; a cover partitions the support of the triplet decomposition into
+boxes, each with a bound and factors.
 
 Each box is bounded by its multilinear rank (r1 r2 r3 → min of the pairwise products, with
 Tucker factors) or, for a singleton box with a ``known`` bound (a diagonal block of ``xy``), by

@@ -1,7 +1,7 @@
-"""The verification of the factors behind an upper bound: their max-abs error against δ, in the
-group basis where the dense work is affordable and on random probes of the bilinear map beyond,
-and the check that refuses a bound whose factors fail it.
-"""
+"""The verification of the factors behind an upper bound against δ.
+
+The max-abs error is taken in the group basis where the dense work is affordable and on random
+probes of the bilinear map beyond; a bound whose factors fail it is refused."""
 
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
-"""Lower bounds on the rank of a word tensor, each a theorem: the flattening ranks (exact over Q,
-computed by :mod:`wordtensor.linalg`), Alder–Strassen for the multiplication tensor of R[G] and
-its relabellings, the best of these, and the bound of one box of the triplet decomposition.
+"""Lower bounds on the rank of a word tensor: flattenings, Alder–Strassen, the bound of a box.
+
+The bounds of the whole tensor are theorems: the flattening ranks are exact over Q (computed by
+:mod:`wordtensor.linalg`); Alder–Strassen holds for the multiplication tensor of R[G] and its
+relabellings. The bound of a box (:func:`box_lower_bound`) is numerical.
 
 * Flattenings: the rank of any unfolding of δ bounds its CP rank from below; for the 0/1 word
   tensors it is computed exactly over Q.

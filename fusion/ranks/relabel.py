@@ -1,5 +1,4 @@
-"""Rank-preserving relabellings of a word tensor: detecting a two-variable word whose tensor is
-the multiplication tensor of R[G] with its inputs relabelled by bijections (and perhaps swapped).
+"""Rank-preserving relabellings: detecting a word whose tensor is xy with relabelled inputs.
 
 If δ_w[a, b, c] = δ_xy[α(a), β(b), c] for bijections α, β (or the same with a and b swapped),
 then δ_w and δ_xy have the same rank: permuting the rows of the factors of one gives the factors

@@ -1,7 +1,8 @@
-"""The rank report of a word tensor: :func:`rank_bounds` gathers the lower bound, every upper-bound
-candidate (slices, constructions, box cover, numerical search), picks the best, verifies its
-factors, and returns a :class:`RankReport` that prints, serialises and saves itself.
-"""
+"""The rank report: rank_bounds gathers, chooses and verifies the bounds; RankReport holds them.
+
+:func:`rank_bounds` gathers the lower bound and every upper-bound candidate (slices,
+constructions, box cover, numerical search), picks the best and verifies its factors; the
+:class:`RankReport` prints, serialises and saves itself."""
 
 from __future__ import annotations
 

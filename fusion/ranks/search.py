@@ -1,7 +1,7 @@
-"""Numerical search for upper bounds (``rank --search``): bisection over ranks with
-:func:`wordtensor.cp_search`, on the whole tensor and box by box. A found fit only becomes a
-bound after the report verifies its factors; a failed search proves nothing.
-"""
+"""Numerical CP search for better upper bounds (``rank --search``), on the tensor and box by box.
+
+Bisection over ranks with :func:`wordtensor.cp_search`. A found fit only becomes a bound after
+the report verifies its factors; a failed search proves nothing."""
 
 from __future__ import annotations
 

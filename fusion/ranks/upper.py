@@ -1,6 +1,8 @@
-"""Constructive upper bounds with their factors: for ``xy``, the best known decomposition of each
-simple block of R[G] mapped through its Fourier block to the group basis (and the same factors
-for relabellings of xy); for any two-variable word, the exact 0/1 factors of its slices.
+"""Constructive upper bounds with their factors: the algebra blocks of xy (and relabellings), slices.
+
+For ``xy``, the best known decomposition of each simple block of R[G] is mapped through its
+Fourier block to the group basis (the same factors serve relabellings of xy); for any
+two-variable word, its slices give exact 0/1 factors.
 
 * ``constructive`` (``xy``): per bsc, the best known decomposition of M_d(R), M_d(C) or
   M_{d/2}(H) (:func:`fusion.algebras.best_decomposition`), pulled back along the algebra

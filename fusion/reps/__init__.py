@@ -1,5 +1,4 @@
-"""Representations of a finite group: the character table, explicit complex irreps and bscs
-(real irreducible representations), their checks, the real group Fourier basis, and fusion rules.
+"""Representations of a finite group: characters, irreps and bscs, checks, Fourier basis, fusion rules.
 
 Modules, lowest first: ``checks`` (residuals of given objects), ``characters``, ``irreps``
 (built once per group, checked, cached), ``fourier``, ``fusion_rules``.

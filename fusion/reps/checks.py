@@ -1,5 +1,6 @@
-"""The checks of representations and character tables: every representation the package
-returns passes them, and users can run them on their own.
+"""The checks of representations and character tables, run on the objects they are given.
+
+Every representation the package returns passes them, and users can run them on their own.
 
 Each check returns a dict of residuals (max-abs errors) and, with ``raise_on_failure``, raises
 :class:`RepresentationError` when one exceeds ``tol``. The checks take the objects they check

@@ -1,5 +1,6 @@
-"""Fusion rules: tensor-product multiplicities of complex irreps and of bscs, and the
-decomposition of characters (e.g. ζ^{⊗n}) into them."""
+"""Fusion rules: tensor-product multiplicities of irreps and of bscs, and decompositions of characters.
+
+Decompositions of characters (e.g. ζ^{⊗n}) into irreps or bscs give the fusion cover."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""The explicit complex irreps and basic self-conjugate (real irreducible) representations of a
-group, built once per group, checked when built, and cached on the group.
+"""The explicit complex irreps and bscs (real irreducible representations) of a group, checked, cached.
+
+Built once per group, checked when built (:func:`~fusion.reps.checks.check_representations`),
+and cached on the group.
 
 Construction (no hand-typed irreps): for an irreducible character χ of degree d, the image of the
 projector P[x, y] = (d/|G|) conj χ(x y⁻¹) in C^G is the χ-isotypic part of the left regular
