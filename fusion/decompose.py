@@ -25,7 +25,7 @@ from .reps.fourier import FourierBasis, fourier_basis, plancherel_weights
 from .reps.fusion_rules import bsc_tensor_power
 from .reps.irreps import bscs
 
-__all__ = ["TripletDecomposition", "decompose", "FusionCover", "fusion_cover", "is_multiplication",
+__all__ = ["TripletDecomposition", "decompose", "FusionCover", "fusion_cover",
            "check_support_in_cover"]
 
 #: Largest n^(k+1) entry count the dense path will build by default.

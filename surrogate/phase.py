@@ -75,7 +75,7 @@ def xy_rank_upper_bound(G) -> int:
     >>> xy_rank_upper_bound(Group.from_spec("S3")), xy_rank_upper_bound(Group.from_spec("S4"))
     (9, 55)
     """
-    from fusion.algebras import best_rank
+    from fusion.algebras.best import best_rank
 
     total = 0
     for b in bscs(G):

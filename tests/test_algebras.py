@@ -20,14 +20,10 @@ from fusion.algebras import (
     KnownDecomposition,
     best,
     best_decomposition,
-    best_rank,
     combinators,
     decompositions,
     embeddings,
-    gauss_complex,
     known_matmul,
-    kronecker,
-    laderman,
     matmul_record,
     matmul_tensor,
     multiplication_tensor,
@@ -35,25 +31,22 @@ from fusion.algebras import (
     named_decomposition,
     published,
     published_decomposition,
-    published_formats,
-    pull_back,
-    quaternion_rank8,
-    record_formats,
-    standard_matmul,
     strassen,
     tensors,
-    verify,
-    verify_rational,
 )
-from fusion.algebras.best import best_matmul
+from fusion.algebras.best import best_matmul, best_rank
 from fusion.algebras.combinators import (
     cyclic_matmul,
+    kronecker,
     kronecker_matmul,
     permute_modes,
     restrict_matmul,
     transpose_matmul,
 )
-from fusion.algebras.embeddings import complex_embedding, quaternion_embedding
+from fusion.algebras.decompositions import verify, verify_rational
+from fusion.algebras.embeddings import complex_embedding, pull_back, quaternion_embedding
+from fusion.algebras.named import gauss_complex, laderman, quaternion_rank8, standard_matmul
+from fusion.algebras.published import published_formats, record_formats
 from fusion.algebras.tensors import ALGEBRAS, algebra_dim, kron_tensor
 
 RNG = np.random.default_rng(20240521)

@@ -15,16 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fusion.reps import (
-    bsc_fusion_rules,
-    bscs,
-    character_table,
-    decompose_character,
-    decompose_real_character,
-    fusion_rules,
-    irreps,
-)
-from fusion.reps.fusion_rules import bsc_tensor_power
+from fusion.reps import bsc_fusion_rules, bscs, character_table, fusion_rules, irreps
+from fusion.reps.fusion_rules import bsc_tensor_power, decompose_character, decompose_real_character
 from wordtensor import Group
 
 FIXTURE = Path(__file__).parent / "fixtures" / "gap" / "groups.json"

@@ -16,20 +16,17 @@ from fusion.algebras.tensors import algebra_dim
 from fusion.decompose import decompose
 from fusion.ranks import (
     RankReport,
-    alder_strassen_bound,
     box_cover,
     box_lower_bound,
     constructive_xy,
-    cp_error,
-    flattening_ranks,
     lower_bound,
-    multiplication_equivalence,
     rank_bounds,
-    slice_decomposition,
 )
 from fusion.ranks.box_cover import box_cover_cp
-from fusion.ranks.certificates import check_certificate
-from fusion.ranks.upper import algebra_embedding, block_factors
+from fusion.ranks.certificates import check_certificate, cp_error
+from fusion.ranks.lower import alder_strassen_bound, flattening_ranks
+from fusion.ranks.relabel import multiplication_equivalence
+from fusion.ranks.upper import algebra_embedding, block_factors, slice_decomposition
 from fusion.reps import fourier_basis
 from tests.gap_fixtures import gap_group, gap_specs
 from wordtensor import Group, word_tensor

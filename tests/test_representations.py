@@ -31,10 +31,10 @@ from fusion.reps import (
     character_table,
     check_representations,
     fusion_rules,
-    homomorphism_residual,
     irreps,
     verify_representations,
 )
+from fusion.reps.checks import homomorphism_residual
 from wordtensor import Group
 from wordtensor._perm import parse_permutation
 from wordtensor.cli import main

@@ -7,7 +7,8 @@ products, symmetries, restriction, block sums), ``embeddings`` (pull-back along 
 and M_d(H) → M_2d(C)), ``published`` (Fawzi et al. 2022 and the 2025 records, from
 ``fusion/data/``), ``best`` (the planner of the best known decomposition).
 
->>> from fusion.algebras import best_decomposition, matmul_record, multiplication_tensor, verify
+>>> from fusion.algebras import best_decomposition, matmul_record, multiplication_tensor
+>>> from fusion.algebras.decompositions import verify
 >>> kd = best_decomposition("H", 2)
 >>> kd.rank, kd.method, verify(kd.cp, multiplication_tensor("H", 2))
 (56, 'kron(strassen, quat8)', 0.0)
@@ -15,25 +16,13 @@ and M_d(H) → M_2d(C)), ``published`` (Fawzi et al. 2022 and the 2025 records, 
 48
 """
 
-from .best import best_decomposition, best_rank, known_matmul
-from .combinators import kronecker
-from .decompositions import KnownDecomposition, verify, verify_rational
-from .embeddings import pull_back
-from .named import (
-    gauss_complex,
-    laderman,
-    named_decomposition,
-    quaternion_rank8,
-    standard_matmul,
-    strassen,
-)
-from .published import matmul_record, published_decomposition, published_formats, record_formats
+from .best import best_decomposition, known_matmul
+from .decompositions import KnownDecomposition
+from .named import named_decomposition, strassen
+from .published import matmul_record, published_decomposition
 from .tensors import matmul_tensor, multiplication_tensor
 
 __all__ = [
-    "multiplication_tensor", "matmul_tensor", "KnownDecomposition", "verify", "verify_rational",
-    "named_decomposition", "standard_matmul", "gauss_complex", "quaternion_rank8", "strassen",
-    "laderman", "kronecker", "pull_back",
-    "published_formats", "published_decomposition", "record_formats", "matmul_record",
-    "known_matmul", "best_rank", "best_decomposition",
+    "multiplication_tensor", "matmul_tensor", "KnownDecomposition", "named_decomposition",
+    "strassen", "published_decomposition", "matmul_record", "known_matmul", "best_decomposition",
 ]

@@ -31,7 +31,7 @@ from .named import algorithm_index, named_decomposition, standard_matmul
 from .published import FAWZI, published_decomposition, published_table
 from .tensors import ALGEBRAS, algebra_name, positive_int
 
-__all__ = ["known_matmul", "best_rank", "best_decomposition"]
+__all__ = ["known_matmul", "best_decomposition"]
 
 #: Embeddings into M_N(R) are only tried for N up to this (planning costs about N^3 steps,
 #: and in that range they never beat the Kronecker constructions).
@@ -232,8 +232,8 @@ def best_matmul(d: int) -> CPTensor:
     See :func:`known_matmul` (which also returns the method).  Ranks for ``d = 1..6``:
     1, 7, 23, 49, 98, 160 (``<6,6,6>``: 160 terms survive restricting the published ``<11,11,12>``).
 
-    >>> from fusion.algebras import matmul_tensor, verify
-    >>> from fusion.algebras.decompositions import n_terms
+    >>> from fusion.algebras import matmul_tensor
+    >>> from fusion.algebras.decompositions import n_terms, verify
     >>> cp = best_matmul(4)
     >>> n_terms(cp), verify(cp, matmul_tensor(4, 4, 4))
     (49, 0.0)
@@ -289,7 +289,8 @@ def best_decomposition(algebra: str, d: int = 1) -> KnownDecomposition:
     lower of ``kron(best(d), quat8)`` (rank ``8 r(d)``) and ``M_d(H) -> M_2d(C)``.  Factors are in
     the basis of :func:`multiplication_tensor`.
 
-    >>> from fusion.algebras import multiplication_tensor, verify
+    >>> from fusion.algebras import multiplication_tensor
+    >>> from fusion.algebras.decompositions import verify
     >>> kd = best_decomposition("H", 2)
     >>> kd.rank, kd.method, verify(kd.cp, multiplication_tensor("H", 2))
     (56, 'kron(strassen, quat8)', 0.0)

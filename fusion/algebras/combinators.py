@@ -15,7 +15,7 @@ from wordtensor.errors import WordTensorError
 from .decompositions import cp_parts, make_cp
 from .tensors import positive_int
 
-__all__ = ["kronecker"]
+__all__: list[str] = []
 
 
 def kronecker(cp1: CPTensor, cp2: CPTensor) -> CPTensor:
@@ -26,7 +26,9 @@ def kronecker(cp1: CPTensor, cp2: CPTensor) -> CPTensor:
     is the multiplication tensor of ``A (x) B``.  Term ``(r1, r2)`` sits at column
     ``r1 * rank_2 + r2``.
 
-    >>> from fusion.algebras import gauss_complex, multiplication_tensor, standard_matmul, verify
+    >>> from fusion.algebras import multiplication_tensor
+    >>> from fusion.algebras.decompositions import verify
+    >>> from fusion.algebras.named import gauss_complex, standard_matmul
     >>> from fusion.algebras.decompositions import n_terms
     >>> cp = kronecker(standard_matmul(2, 2, 2), gauss_complex())
     >>> n_terms(cp), verify(cp, multiplication_tensor("C", 2))
@@ -52,7 +54,9 @@ def permute_modes(cp: CPTensor, perms: Sequence[Sequence[int] | None]) -> CPTens
     decomposes ``T'[a, b, c] = T[perms[0][a], perms[1][b], perms[2][c]]``, i.e. row ``a`` of the
     new factor is row ``perms[t][a]`` of the old one.
 
-    >>> from fusion.algebras import gauss_complex, multiplication_tensor, verify
+    >>> from fusion.algebras import multiplication_tensor
+    >>> from fusion.algebras.decompositions import verify
+    >>> from fusion.algebras.named import gauss_complex
     >>> cp = permute_modes(gauss_complex(), [None, None, [1, 0]])  # outputs (im, re)
     >>> verify(cp, multiplication_tensor("C")[:, :, [1, 0]])
     0.0
@@ -122,8 +126,8 @@ def kronecker_matmul(
     The :func:`kronecker` product followed by :func:`permute_modes` back to row-major matrix
     units (block matrices: block ``(i1, j1)``, entry ``(i2, j2)`` within the block).
 
-    >>> from fusion.algebras import matmul_tensor, strassen, verify
-    >>> from fusion.algebras.decompositions import n_terms
+    >>> from fusion.algebras import matmul_tensor, strassen
+    >>> from fusion.algebras.decompositions import n_terms, verify
     >>> cp = kronecker_matmul(strassen(), (2, 2, 2), strassen(), (2, 2, 2))
     >>> n_terms(cp), verify(cp, matmul_tensor(4, 4, 4))
     (49, 0.0)
@@ -151,7 +155,9 @@ def cyclic_matmul(cp: CPTensor, shape: tuple[int, int, int]) -> CPTensor:
     From ``tr(A B C) = tr(B C A)``: the new factors are ``(V, W^T, U^T)`` with ``^T`` swapping the
     two matrix indices of each row.
 
-    >>> from fusion.algebras import matmul_tensor, standard_matmul, verify
+    >>> from fusion.algebras import matmul_tensor
+    >>> from fusion.algebras.decompositions import verify
+    >>> from fusion.algebras.named import standard_matmul
     >>> cp = cyclic_matmul(standard_matmul(2, 3, 4), (2, 3, 4))
     >>> verify(cp, matmul_tensor(3, 4, 2))
     0.0
@@ -163,7 +169,9 @@ def cyclic_matmul(cp: CPTensor, shape: tuple[int, int, int]) -> CPTensor:
 def transpose_matmul(cp: CPTensor, shape: tuple[int, int, int]) -> CPTensor:
     """Turn a decomposition of ``<n, m, p>`` into one of ``<p, m, n>`` via ``(AB)^T = B^T A^T``.
 
-    >>> from fusion.algebras import matmul_tensor, standard_matmul, verify
+    >>> from fusion.algebras import matmul_tensor
+    >>> from fusion.algebras.decompositions import verify
+    >>> from fusion.algebras.named import standard_matmul
     >>> cp = transpose_matmul(standard_matmul(2, 3, 4), (2, 3, 4))
     >>> verify(cp, matmul_tensor(4, 3, 2))
     0.0
@@ -193,8 +201,8 @@ def restrict_matmul(
     Multiplying the leading ``n x m`` and ``m x p`` blocks (the rest zero) gives the leading
     ``n x p`` block of the product; rank-one terms that vanish are dropped.
 
-    >>> from fusion.algebras import matmul_tensor, strassen, verify
-    >>> from fusion.algebras.decompositions import n_terms
+    >>> from fusion.algebras import matmul_tensor, strassen
+    >>> from fusion.algebras.decompositions import n_terms, verify
     >>> cp = restrict_matmul(strassen(), (2, 2, 2), (1, 2, 2))
     >>> n_terms(cp), verify(cp, matmul_tensor(1, 2, 2))
     (4, 0.0)

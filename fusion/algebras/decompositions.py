@@ -23,7 +23,7 @@ from wordtensor.errors import WordTensorError
 
 from .tensors import check_dense_size
 
-__all__ = ["KnownDecomposition", "verify", "verify_rational"]
+__all__ = ["KnownDecomposition"]
 
 #: Integers below this are exact in float64, and so are sums of them that stay below it.
 _EXACT_FLOAT = 2**53

@@ -16,7 +16,7 @@ from .combinators import drop_zero_terms
 from .decompositions import cp_parts
 from .tensors import positive_int
 
-__all__ = ["pull_back"]
+__all__: list[str] = []
 
 
 def pull_back(cp: CPTensor, embedding: np.ndarray, projection: np.ndarray) -> CPTensor:
@@ -27,8 +27,8 @@ def pull_back(cp: CPTensor, embedding: np.ndarray, projection: np.ndarray) -> CP
     ``T_A[a, b, c] = sum phi[x, a] phi[y, b] T_B[x, y, z] psi[c, z]`` and the factors are
     ``(phi^T U, phi^T V, psi W)``; terms that vanish are dropped, so the rank can only go down.
 
-    >>> from fusion.algebras import multiplication_tensor, strassen, verify
-    >>> from fusion.algebras.decompositions import n_terms
+    >>> from fusion.algebras import multiplication_tensor, strassen
+    >>> from fusion.algebras.decompositions import n_terms, verify
     >>> phi, psi = complex_embedding(1)  # C inside M_2(R)
     >>> cp = pull_back(strassen(), phi, psi)
     >>> n_terms(cp), verify(cp, multiplication_tensor("C"))

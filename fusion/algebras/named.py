@@ -26,8 +26,7 @@ from wordtensor.errors import WordTensorError
 from .decompositions import KnownDecomposition, copy_cp, make_cp, verify_rational
 from .tensors import check_dense_size, matmul_tensor, multiplication_tensor, positive_int
 
-__all__ = ["named_decomposition", "standard_matmul", "gauss_complex", "quaternion_rank8",
-           "strassen", "laderman"]
+__all__ = ["named_decomposition", "strassen"]
 
 _FILE = "named_algorithms.json"
 
@@ -138,7 +137,7 @@ def gauss_complex() -> CPTensor:
     ``(a + bi)(c + di)`` with ``m1 = c(a + b)``, ``m2 = a(d - c)``, ``m3 = b(c + d)``; the real
     part is ``m1 - m3`` and the imaginary part ``m1 + m2``.
 
-    >>> from fusion.algebras import verify
+    >>> from fusion.algebras.decompositions import verify
     >>> verify(gauss_complex(), multiplication_tensor("C"))
     0.0
     """
@@ -149,7 +148,7 @@ def quaternion_rank8() -> CPTensor:
     """Rank-8 decomposition of quaternion multiplication over ``R`` (optimal: ``rank(H) = 8``,
     Howell & Lafon 1975); the eight products, with coefficients 1 and 1/2, are in the data file.
 
-    >>> from fusion.algebras import verify
+    >>> from fusion.algebras.decompositions import verify
     >>> verify(quaternion_rank8(), multiplication_tensor("H"))
     0.0
     """
@@ -159,7 +158,7 @@ def quaternion_rank8() -> CPTensor:
 def standard_matmul(n: int, m: int, p: int) -> CPTensor:
     """The standard algorithm for ``<n, m, p>``: one term ``E_ij (x) E_jk (x) E_ik`` per triple.
 
-    >>> from fusion.algebras import verify
+    >>> from fusion.algebras.decompositions import verify
     >>> cp = standard_matmul(2, 3, 4)
     >>> cp.factors[0].shape[1], verify(cp, matmul_tensor(2, 3, 4))
     (24, 0.0)
@@ -177,7 +176,7 @@ def standard_matmul(n: int, m: int, p: int) -> CPTensor:
 def strassen() -> CPTensor:
     """Strassen's rank-7 decomposition of ``<2, 2, 2>`` (Strassen 1969; 7 is optimal).
 
-    >>> from fusion.algebras import verify
+    >>> from fusion.algebras.decompositions import verify
     >>> cp = strassen()
     >>> cp.factors[0].shape[1], verify(cp, matmul_tensor(2, 2, 2))
     (7, 0.0)
@@ -188,7 +187,7 @@ def strassen() -> CPTensor:
 def laderman() -> CPTensor:
     """Laderman's rank-23 decomposition of ``<3, 3, 3>`` (Bull. AMS 82, 1976, 126-128).
 
-    >>> from fusion.algebras import verify
+    >>> from fusion.algebras.decompositions import verify
     >>> cp = laderman()
     >>> cp.factors[0].shape[1], verify(cp, matmul_tensor(3, 3, 3))
     (23, 0.0)

@@ -23,7 +23,7 @@ from .combinators import transpose_rows
 from .decompositions import KnownDecomposition, copy_cp, make_cp, verify_rational
 from .tensors import matmul_tensor, positive_int
 
-__all__ = ["published_formats", "published_decomposition", "record_formats", "matmul_record"]
+__all__ = ["published_decomposition", "matmul_record"]
 
 #: The tag of the Fawzi et al. table in method strings.
 FAWZI = "fawzi2022"
@@ -83,7 +83,8 @@ def published_decomposition(n: int, m: int, p: int) -> CPTensor:
     The table stores ``tr(A B C)`` (third factor indexed by ``(k, i)``); this returns our
     convention ``T[(i, j), (j, k), (i, k)]``.  Entries are integers or multiples of 1/8.
 
-    >>> from fusion.algebras import matmul_tensor, verify
+    >>> from fusion.algebras import matmul_tensor
+    >>> from fusion.algebras.decompositions import verify
     >>> cp = published_decomposition(4, 4, 4)
     >>> cp.factors[0].shape[1], verify(cp, matmul_tensor(4, 4, 4))
     (49, 0.0)
@@ -135,7 +136,8 @@ def matmul_record(n: int, m: int | None = None, p: int | None = None) -> KnownDe
     ⟨4,4,4⟩: rank 48 with rational coefficients (Dumas, Pernet & Sedoglavic 2025); ⟨5,5,5⟩: 93
     and ⟨6,6,6⟩: 153 with coefficients in {−1, 0, 1} (Moosbauer & Poole 2025).
 
-    >>> from fusion.algebras import matmul_tensor, verify
+    >>> from fusion.algebras import matmul_tensor
+    >>> from fusion.algebras.decompositions import verify
     >>> [(kd.rank, kd.method) for kd in map(matmul_record, (4, 5, 6))]
     [(48, 'dps2025<4,4,4>'), (93, 'moosbauer-poole2025<5,5,5>'), (153, 'moosbauer-poole2025<6,6,6>')]
     >>> verify(matmul_record(4).cp, matmul_tensor(4, 4, 4)) < 1e-12

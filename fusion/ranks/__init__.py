@@ -19,15 +19,9 @@ Modules, lowest first:
 """
 
 from .box_cover import BoxCover, box_cover
-from .certificates import cp_error
-from .lower import alder_strassen_bound, box_lower_bound, flattening_ranks, lower_bound
-from .relabel import multiplication_equivalence
+from .lower import box_lower_bound, lower_bound
 from .report import RankReport, rank_bounds
-from .upper import constructive_xy, slice_decomposition
+from .upper import constructive_xy
 
-__all__ = [
-    "rank_bounds", "RankReport",
-    "lower_bound", "flattening_ranks", "alder_strassen_bound", "box_lower_bound",
-    "multiplication_equivalence", "constructive_xy", "slice_decomposition",
-    "BoxCover", "box_cover", "cp_error",
-]
+__all__ = ["rank_bounds", "RankReport", "lower_bound", "box_lower_bound", "constructive_xy",
+           "BoxCover", "box_cover"]

@@ -10,7 +10,7 @@ from tensorly.cp_tensor import CPTensor
 
 from wordtensor import WordTensor
 
-__all__ = ["cp_error"]
+__all__: list[str] = []
 
 
 def cp_error(cp: CPTensor, T: WordTensor, *, max_work: float = 2e10) -> tuple[float, str]:

@@ -23,7 +23,7 @@ from ..decompose import TripletDecomposition, is_multiplication
 from ..reps.irreps import bscs
 from .relabel import multiplication_equivalence
 
-__all__ = ["flattening_ranks", "alder_strassen_bound", "lower_bound", "box_lower_bound"]
+__all__ = ["lower_bound", "box_lower_bound"]
 
 
 def flattening_ranks(T: WordTensor) -> list[dict]:

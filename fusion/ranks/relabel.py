@@ -12,7 +12,7 @@ import numpy as np
 
 from wordtensor import WordTensor
 
-__all__ = ["multiplication_equivalence"]
+__all__: list[str] = []
 
 
 def multiplication_equivalence(T: WordTensor) -> tuple[bool, np.ndarray, np.ndarray] | None:

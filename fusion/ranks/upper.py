@@ -25,7 +25,7 @@ from ..algebras import best_decomposition, multiplication_tensor
 from ..reps.fourier import fourier_basis, plancherel_weights
 from ..reps.irreps import BSC, bscs
 
-__all__ = ["constructive_xy", "slice_decomposition"]
+__all__ = ["constructive_xy"]
 
 
 def algebra_embedding(b: BSC) -> tuple[str, int, np.ndarray]:

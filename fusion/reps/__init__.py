@@ -13,27 +13,14 @@ Modules, lowest first: ``checks`` (residuals of given objects), ``characters``, 
 """
 
 from .characters import CharacterTable, character_table
-from .checks import (
-    RepresentationError,
-    check_character_table,
-    check_representations,
-    homomorphism_residual,
-    unitarity_residual,
-)
+from .checks import RepresentationError, check_representations
 from .fourier import FourierBasis, fourier_basis, fourier_transform, inverse_fourier_transform
-from .fusion_rules import (
-    bsc_fusion_rules,
-    decompose_character,
-    decompose_real_character,
-    fusion_rules,
-)
+from .fusion_rules import bsc_fusion_rules, fusion_rules
 from .irreps import BSC, Irrep, bsc_projector, bscs, irreps, verify_representations
 
 __all__ = [
-    "CharacterTable", "character_table",
-    "RepresentationError", "check_character_table", "check_representations",
-    "homomorphism_residual", "unitarity_residual", "verify_representations",
-    "Irrep", "BSC", "irreps", "bscs", "bsc_projector",
+    "CharacterTable", "character_table", "Irrep", "BSC", "irreps", "bscs", "bsc_projector",
+    "verify_representations", "check_representations", "RepresentationError",
     "FourierBasis", "fourier_basis", "fourier_transform", "inverse_fourier_transform",
-    "fusion_rules", "bsc_fusion_rules", "decompose_character", "decompose_real_character",
+    "fusion_rules", "bsc_fusion_rules",
 ]

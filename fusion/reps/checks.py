@@ -27,13 +27,7 @@ class CharacterTableLike(Protocol):
     degrees: np.ndarray
 
 
-__all__ = [
-    "RepresentationError",
-    "homomorphism_residual",
-    "unitarity_residual",
-    "check_character_table",
-    "check_representations",
-]
+__all__ = ["RepresentationError", "check_representations"]
 
 
 class RepresentationError(RuntimeError):

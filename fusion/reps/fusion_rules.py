@@ -12,7 +12,7 @@ from wordtensor.errors import WordTensorError
 from .characters import character_table
 from .irreps import bscs
 
-__all__ = ["fusion_rules", "bsc_fusion_rules", "decompose_character", "decompose_real_character"]
+__all__ = ["fusion_rules", "bsc_fusion_rules"]
 
 
 def _int(x: np.ndarray, what: str) -> np.ndarray:
