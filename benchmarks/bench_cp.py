@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     from tensorly.decomposition import parafac
 
     import wordtensor as wt
-    from fusion.algorithms import matmul_tensor
+    from fusion.algebras import matmul_tensor
     from wordtensor.cp import cp_search, relative_error
 
     torch.set_num_threads(args.threads)

@@ -1,19 +1,21 @@
-"""Sub-commands of the ``fusion`` package: ``irreps`` and ``characters``."""
+"""The ``irreps``, ``characters``, ``fusion`` and ``rank`` commands of the ``wordtensor`` CLI."""
 
 from __future__ import annotations
 
-from wordtensor import Group
+import argparse
+
+from wordtensor import Group, Word
 from wordtensor.cli import emit
 from wordtensor.commands import add_json
 
-from .characters import character_table
-from .checks import verify_representations
-from .irreps import bscs, irreps
+from .decompose import check_support_in_cover, decompose, fusion_cover
+from .reps.characters import character_table
+from .reps.irreps import bscs, irreps, verify_representations
 
 __all__ = ["register"]
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     """Add the sub-commands ``irreps``, ``characters``, ``fusion`` and ``rank`` to an argparse
     sub-parsers object (the ``wordtensor.commands`` entry point of this package).
 
@@ -54,7 +56,7 @@ def register(sub) -> None:
     register_rank_commands(sub)
 
 
-def cmd_irreps(args) -> int:
+def cmd_irreps(args: argparse.Namespace) -> int:
     G = Group.from_spec(args.spec)
     irr, bl = irreps(G), bscs(G)
     data = {
@@ -102,7 +104,7 @@ def _fmt(z: complex, digits: int) -> str:
     return f"{num(re)}{'+' if im > 0 else '-'}{num(abs(im))}i"
 
 
-def cmd_characters(args) -> int:
+def cmd_characters(args: argparse.Namespace) -> int:
     G = Group.from_spec(args.spec)
     ct = character_table(G)
     reps = [int(c[0]) for c in G.conjugacy_classes]
@@ -139,7 +141,7 @@ def cmd_characters(args) -> int:
     return 0
 
 
-def register_rank_commands(sub) -> None:
+def register_rank_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("fusion", help="triplet decomposition of a word tensor and its fusion cover")
     p.add_argument("spec", help="group spec")
     p.add_argument("word", help="two-variable word, e.g. xy, xyX, '[x,y]'")
@@ -160,11 +162,9 @@ def register_rank_commands(sub) -> None:
     p.set_defaults(func=cmd_rank)
 
 
-def cmd_fusion(args) -> int:
-    from .decompose import check_support_in_cover, decompose, fusion_cover
-
+def cmd_fusion(args: argparse.Namespace) -> int:
     G = Group.from_spec(args.spec)
-    dec = decompose(G, args.word, tol=args.tol)
+    dec = decompose(G, Word.parse(args.word), tol=args.tol)
     cov = fusion_cover(G, dec.word)
     check_support_in_cover(dec, cov)
     bl = bscs(G)
@@ -202,10 +202,12 @@ def cmd_fusion(args) -> int:
     return 0
 
 
-def cmd_rank(args) -> int:
+def cmd_rank(args: argparse.Namespace) -> int:
+    # the rank bounds need tensorly (~0.5 s to import): only this command loads them
     from .ranks import rank_bounds
 
-    rep = rank_bounds(args.spec, args.word, cover=not args.no_cover, search=args.search,
+    G = Group.from_spec(args.spec)
+    rep = rank_bounds(G, Word.parse(args.word), cover=not args.no_cover, search=args.search,
                       search_seconds=args.search_seconds)
     if args.save:
         rep.save(args.save)

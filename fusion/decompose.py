@@ -1,4 +1,4 @@
-"""Triplet decomposition of a word tensor along bscs, and the fusion cover.
+"""The triplet decomposition of a word tensor along bscs, its support and boxes, and the fusion cover.
 
 δ^{φψζ} = (P_φ ⊗ P_ψ ⊗ P_ζ) δ. In the real Fourier basis F (rows grouped by bsc) δ becomes
 δ̃ = δ ×₁ F ×₂ F ×₃ F and the piece of (φ, ψ, ζ) is the block of rows (φ, ψ, ζ). Two paths:
@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,11 +21,11 @@ import numpy as np
 from wordtensor import Group, Word, WordTensor, word_tensor
 from wordtensor.errors import TensorTooLargeError, WordTensorError
 
-from .fourier import FourierBasis, fourier_basis, plancherel_weights
-from .fusion_rules import bsc_tensor_power
-from .irreps import bscs
+from .reps.fourier import FourierBasis, fourier_basis, plancherel_weights
+from .reps.fusion_rules import bsc_tensor_power
+from .reps.irreps import bscs
 
-__all__ = ["TripletDecomposition", "decompose", "FusionCover", "fusion_cover", "is_multiplication",
+__all__ = ["TripletDecomposition", "decompose", "FusionCover", "fusion_cover",
            "check_support_in_cover"]
 
 #: Largest n^(k+1) entry count the dense path will build by default.
@@ -86,10 +87,36 @@ class TripletDecomposition:
         """The block of δ̃ for bscs idx = (φ, ψ, ζ) (zeros outside the support)."""
         idx = tuple(int(i) for i in idx)
         if len(idx) != self.tensor.ndim:
-            raise ValueError(f"give {self.tensor.ndim} bsc indices, got {len(idx)}")
+            raise WordTensorError(f"a block of {self.word} is named by {self.tensor.ndim} bsc "
+                                  f"indices (one per mode), got {len(idx)}")
         if idx in self.blocks:
             return self.blocks[idx]
         return np.zeros(tuple(self.basis.slices[i].stop - self.basis.slices[i].start for i in idx))
+
+    def box(self, sets: Sequence[Sequence[int]]) -> np.ndarray:
+        """δ̃ restricted to the box A × B × C (× ...) of bsc sets ``sets``, in the Fourier
+        coordinates of the box: the blocks of the sets' bscs side by side, in the order given
+        (zeros outside the support).
+
+        >>> d = decompose("S3", "xyX")
+        >>> X = d.box(((0, 2), (2,), (0, 2)))            # 1 + 4 rows, 4 rows, 1 + 4 rows
+        >>> X.shape, bool(np.array_equal(X[:1, :, :1], d.block(0, 2, 0)))
+        ((5, 4, 5), True)
+        """
+        sets = tuple(tuple(int(i) for i in s) for s in sets)
+        if len(sets) != self.tensor.ndim:
+            raise WordTensorError(f"a box of {self.word} has {self.tensor.ndim} bsc sets (one per "
+                                  f"mode), got {len(sets)}")
+        F = self.basis
+        sizes = [[F.slices[i].stop - F.slices[i].start for i in s] for s in sets]
+        offs = [np.concatenate([[0], np.cumsum(z)]).astype(int) for z in sizes]
+        out = np.zeros(tuple(int(sum(z)) for z in sizes))
+        for combo in itertools.product(*[range(len(s)) for s in sets]):
+            idx = tuple(sets[m][c] for m, c in enumerate(combo))
+            if idx in self.blocks:
+                out[tuple(slice(offs[m][c], offs[m][c + 1]) for m, c in enumerate(combo))] = \
+                    self.blocks[idx]
+        return out
 
     def piece(self, *idx: int) -> np.ndarray:
         """δ^{idx} in the group basis (dense n^{k+1})."""
@@ -127,7 +154,7 @@ def decompose(group: Group | str, word: Word | str, *, tol: float = 1e-9,
     G = Group.from_spec(group) if isinstance(group, str) else group
     T = word if isinstance(word, WordTensor) else word_tensor(G, word)
     if method not in ("auto", "algebra", "dense"):
-        raise ValueError(f"method must be 'auto', 'algebra' or 'dense', got {method!r}")
+        raise WordTensorError(f"method must be 'auto', 'algebra' or 'dense', got {method!r}")
     if not (isinstance(tol, (int, float, np.floating)) and np.isfinite(tol) and tol >= 0):
         # a negative tolerance would put exact zeros in the support (and "leave" the cover)
         raise WordTensorError(f"the support tolerance must be a finite number >= 0, got {tol!r}")

@@ -5,7 +5,7 @@ Rank bounds: :func:`rank_bounds` takes them as an argument; otherwise it asks
 ``fusion.ranks.rank_bounds`` (certified bounds of two-variable words) and, for words it does
 not handle, falls back to what is computed here: the largest flattening rank, and for the
 group product xy the Alder–Strassen lower bound 2n − t (t bscs) and the constructive upper
-bound Σ_φ rank of the best known decomposition of each simple block (fusion.algorithms).
+bound Σ_φ rank of the best known decomposition of each simple block (fusion.algebras).
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def xy_rank_upper_bound(G) -> int:
     >>> xy_rank_upper_bound(Group.from_spec("S3")), xy_rank_upper_bound(Group.from_spec("S4"))
     (9, 55)
     """
-    from fusion.algorithms import best_rank
+    from fusion.algebras.best import best_rank
 
     total = 0
     for b in bscs(G):

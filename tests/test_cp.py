@@ -1,7 +1,7 @@
 """Tests of the numerical CP engine (wordtensor.cp).
 
 Truth comes from outside the engine: tensorly's cp_to_tensor and einsum-based MTTKRP, the dense
-word tensor, Strassen's decomposition from fusion.algorithms, and known ranks (rank <2,2,2> = 7,
+word tensor, Strassen's decomposition from fusion.algebras, and known ranks (rank <2,2,2> = 7,
 rank of R[S3] = 1 + 1 + 7 = 9, both also border ranks, so no rank-6 / rank-8 decomposition
 exists even approximately).
 """
@@ -16,7 +16,7 @@ import tensorly as tl
 import torch
 
 import wordtensor as wt
-from fusion.algorithms import matmul_tensor, strassen
+from fusion.algebras import matmul_tensor, strassen
 from wordtensor.cp import (
     border_symptoms,
     cp_rank,

@@ -101,6 +101,28 @@ def test_blocks_are_the_fourier_coordinates_of_the_pieces(spec):
         dec.block(0, 0)
 
 
+@pytest.mark.parametrize("spec", ["S3", "Q8", "A4"])
+@pytest.mark.parametrize("w", ["xy", "xyX"])
+def test_box_is_the_fourier_transform_of_the_dense_tensor(spec, w):
+    """δ̃ on a box A × B × C, computed independently: the rows of the Fourier basis of the bscs
+    in A (B, C), in the order given, applied to the dense tensor."""
+    G = group(spec)
+    dec = decompose(G, w)
+    F = fourier_basis(G)
+    D = word_tensor(G, w).dense()
+    t = len(bscs(G))
+    rng = np.random.default_rng(7)
+    boxes = [tuple(tuple(range(t)) for _ in range(3))] + [
+        tuple(tuple(int(x) for x in rng.permutation(t)[: rng.integers(1, t + 1)]) for _ in range(3))
+        for _ in range(6)]
+    for sets in boxes:
+        R = [np.concatenate([F.rows(i) for i in s], axis=0) for s in sets]
+        expect = np.einsum("ia,jb,kc,abc->ijk", *R, D)
+        np.testing.assert_allclose(dec.box(sets), expect, atol=1e-12)
+    with pytest.raises(WordTensorError, match="3 bsc sets"):
+        dec.box(((0,), (0,)))
+
+
 @pytest.mark.parametrize("spec", ["S3", "D4", "Q8", "Z5", "Z6", "A4", "SL(2,3)", "S4", "Z3xS3"])
 def test_algebra_and_dense_paths_agree_for_xy(spec):
     G = group(spec)

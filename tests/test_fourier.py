@@ -1,4 +1,4 @@
-"""The real group Fourier basis and the matrix-valued Fourier transform (``fusion.fourier``).
+"""The real group Fourier basis and the matrix-valued Fourier transform (``fusion.reps.fourier``).
 
 Checked against mathematics: orthogonality of the basis, rows of bsc φ inside R_φ, round trips,
 Plancherel with weights derived by hand from Schur orthogonality, and the convolution theorem
@@ -12,14 +12,14 @@ from functools import cache
 import numpy as np
 import pytest
 
-from fusion import (
+from fusion.reps import (
     bsc_projector,
     bscs,
     fourier_basis,
     fourier_transform,
     inverse_fourier_transform,
-    plancherel_weights,
 )
+from fusion.reps.fourier import plancherel_weights
 from wordtensor import Group
 
 TOL = 1e-9

@@ -1,5 +1,5 @@
 """Fusion rules of complex irreps and of bscs, and decompositions of characters
-(``fusion.fusion_rules``).
+(``fusion.reps.fusion_rules``).
 
 Expected values come from GAP (``tests/fixtures/gap/groups.json``: see also
 ``test_representations.py``, which compares the full tensors) or from mathematics: symmetry,
@@ -15,16 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fusion import (
-    bsc_fusion_rules,
-    bsc_tensor_power,
-    bscs,
-    character_table,
-    decompose_character,
-    decompose_real_character,
-    fusion_rules,
-    irreps,
-)
+from fusion.reps import bsc_fusion_rules, bscs, character_table, fusion_rules, irreps
+from fusion.reps.fusion_rules import bsc_tensor_power, decompose_character, decompose_real_character
 from wordtensor import Group
 
 FIXTURE = Path(__file__).parent / "fixtures" / "gap" / "groups.json"

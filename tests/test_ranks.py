@@ -10,21 +10,24 @@ import numpy as np
 import pytest
 import tensorly as tl
 
-from fusion import algorithms, bscs
+from fusion import bscs
+from fusion.algebras import multiplication_tensor
+from fusion.algebras.tensors import algebra_dim
 from fusion.decompose import decompose
 from fusion.ranks import (
     RankReport,
-    alder_strassen_bound,
-    algebra_embedding,
     box_cover,
-    box_cover_cp,
+    box_lower_bound,
     constructive_xy,
-    cp_error,
-    flattening_ranks,
     lower_bound,
     rank_bounds,
-    slice_decomposition,
 )
+from fusion.ranks.box_cover import box_cover_cp
+from fusion.ranks.certificates import check_certificate, cp_error
+from fusion.ranks.lower import alder_strassen_bound, flattening_ranks
+from fusion.ranks.relabel import multiplication_equivalence
+from fusion.ranks.upper import algebra_embedding, block_factors, slice_decomposition
+from fusion.reps import fourier_basis
 from tests.gap_fixtures import gap_group, gap_specs
 from wordtensor import Group, word_tensor
 from wordtensor.cli import main
@@ -97,6 +100,67 @@ def test_cp_error_detects_a_wrong_certificate():
     assert where == "random probes" and err < 1e-12
     err, where = cp_error(tl.cp_tensor.CPTensor((w, [A, B, C])), T, max_work=1.0)
     assert where == "random probes" and err > 1e-3
+
+
+def test_check_certificate_refuses_wrong_factors():
+    T = word_tensor(group("S3"), "xyX")
+    cp, _ = slice_decomposition(T)
+    assert check_certificate(cp, T) == (0.0, "group basis")
+    w, (A, B, C) = cp
+    for bad in (np.full_like(w, np.nan), w * 1.001):
+        with pytest.raises(RuntimeError, match="fail verification"):
+            check_certificate(tl.cp_tensor.CPTensor((bad, [A, B, C])), T)
+    # NaN never passes, on probes either (a NaN used to be lost in Python's max)
+    nan_cp = tl.cp_tensor.CPTensor((np.full_like(w, np.nan), [A, B, C]))
+    assert np.isnan(cp_error(nan_cp, T)[0]) and np.isnan(cp_error(nan_cp, T, max_work=0)[0])
+
+
+@pytest.mark.parametrize("spec", ["S3", "Q8", "SL(2,3)", "Z5"])
+def test_block_factors_reconstruct_the_diagonal_blocks(spec):
+    G = group(spec)
+    cp, recs = constructive_xy(G)
+    dec = decompose(G, "xy")
+    known = block_factors(G, cp, recs)
+    assert sorted(known) == dec.support  # xy: the support is the diagonal
+    for t, (r, method, bcp) in known.items():
+        assert bcp.factors[0].shape[1] == r == recs[t[0]]["rank"] and method == recs[t[0]]["method"]
+        np.testing.assert_allclose(tl.cp_to_tensor(bcp), dec.block(*t), atol=1e-10)
+
+
+def _box_by_hand(G, w, sets):
+    F = fourier_basis(G)
+    R = [np.concatenate([F.rows(i) for i in s], axis=0) for s in sets]
+    return np.einsum("ia,jb,kc,abc->ijk", *R, word_tensor(G, w).dense())
+
+
+@pytest.mark.parametrize("spec", ["S3", "Q8", "A4", "SL(2,3)"])
+def test_box_lower_bound_against_numpy_and_alder_strassen(spec):
+    G = group(spec)
+    bl = bscs(G)
+    # a diagonal block of xy is a simple algebra of dimension s = dim R_φ: Alder–Strassen 2s − 1
+    cp, recs = constructive_xy(G)
+    dec = decompose(G, "xy")
+    for phi, b in enumerate(bl):
+        sets = ((phi,), (phi,), (phi,))
+        X = _box_by_hand(G, "xy", sets)
+        flat = max(np.linalg.matrix_rank(tl.unfold(X, m), tol=1e-9) for m in range(3))
+        bound, method = box_lower_bound(dec, sets)
+        assert bound == max(flat, 2 * b.space_dim - 1)
+        assert method == ("alder-strassen 2s-1" if 2 * b.space_dim - 1 > flat else "flattening")
+        assert bound <= recs[phi]["rank"]  # sound: below the block's constructive rank
+    # any other word: the largest flattening rank of the box
+    dec = decompose(G, "xyX")
+    t = len(bl)
+    for sets in [((0, t - 1), (t - 1,), (0, t - 1)), ((t - 1,),) * 3, (tuple(range(t)),) * 3]:
+        X = _box_by_hand(G, "xyX", sets)  # (zero blocks hold rounding noise: absolute tolerance)
+        flat = max(np.linalg.matrix_rank(tl.unfold(X, m), tol=1e-9) for m in range(3))
+        assert box_lower_bound(dec, sets) == (flat, "flattening")
+
+
+def test_box_lower_bound_S3_strassen_is_optimal():
+    """The M_2(R) block of S3: 2·4 − 1 = 7 = Strassen's rank (Winograd 1971)."""
+    dec = decompose(group("S3"), "xy")
+    assert box_lower_bound(dec, ((2,), (2,), (2,))) == (7, "alder-strassen 2s-1")
 
 
 # ---------------------------------------------------------------------------- box covers
@@ -218,12 +282,12 @@ def test_algebra_embedding_is_a_unital_homomorphism_into_the_bsc_algebra(spec):
         alg, d, iota = algebra_embedding(b)
         kinds.add(b.kind)
         assert alg == {"real": "R", "complex": "C", "quaternionic": "H"}[b.kind]
-        T = algorithms.multiplication_tensor(alg, d)
+        T = multiplication_tensor(alg, d)
         dim = T.shape[0]
         assert iota.shape == (dim, b.dim, b.dim) and dim == b.space_dim
         prod = np.einsum("aij,bjk->abik", iota, iota)
         np.testing.assert_allclose(prod, np.einsum("abc,cik->abik", T, iota), atol=1e-12)
-        a = algorithms.algebra_dim(alg)
+        a = algebra_dim(alg)
         one = sum(iota[(i * d + i) * a] for i in range(d))
         np.testing.assert_allclose(one, np.eye(b.dim), atol=1e-12)
         span = b.matrices.reshape(G.order, -1)
@@ -309,8 +373,6 @@ def test_cli_rank_bad_input(capsys, argv):
                                          ("A5", "x^7y", True), ("S3", "xyx", False),
                                          ("S3", "xyX", False)])
 def test_relabelled_multiplication_words_share_the_xy_rank(spec, w, same):
-    from fusion.ranks import multiplication_equivalence
-
     G = group(spec)
     T = word_tensor(G, w)
     eq = multiplication_equivalence(T)

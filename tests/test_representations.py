@@ -10,7 +10,11 @@ under test.
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
 import json
+import subprocess
+import sys
 from collections import Counter
 from functools import cache
 from pathlib import Path
@@ -20,15 +24,17 @@ import pytest
 
 import fusion
 import wordtensor
-from fusion import (
+from fusion.reps import (
+    RepresentationError,
     bsc_projector,
     bscs,
     character_table,
+    check_representations,
     fusion_rules,
-    homomorphism_residual,
     irreps,
     verify_representations,
 )
+from fusion.reps.checks import homomorphism_residual
 from wordtensor import Group
 from wordtensor._perm import parse_permutation
 from wordtensor.cli import main
@@ -265,6 +271,52 @@ def test_verify_representations_residuals(name):
     res = verify_representations(G)
     assert res, "no checks reported"
     assert all(v < TOL for v in res.values()), res
+
+
+def test_check_representations_of_given_objects():
+    """The checks take the objects they check: broken irreps or bscs fail them."""
+    G = zoo("SL(2,3)")
+    irr, bl = irreps(G), bscs(G)
+    assert check_representations(G, irr, bl) == verify_representations(G)
+    # one irrep missing: Σ d² = 24 − 3² = 15
+    assert check_representations(G, irr[:-1], bl)["sum_of_squared_degrees"] == 9.0
+    # g ↦ ρ(g⁻¹) is not a homomorphism (ρ is non-abelian); a scaled ρ is not unitary
+    r = irr[-1]
+    flipped = dataclasses.replace(r, matrices=r.matrices[G.inv])
+    assert check_representations(G, [flipped], [])["irrep_homomorphism"] > 0.5
+    scaled = dataclasses.replace(r, matrices=2 * r.matrices)
+    assert check_representations(G, [scaled], [])["irrep_unitarity"] > 1
+    with pytest.raises(RepresentationError, match="checks failed"):
+        check_representations(G, [flipped] + list(irr[:-1]), bl, raise_on_failure=True)
+
+
+def test_representations_that_fail_their_checks_are_not_cached(monkeypatch):
+    irreps_module = importlib.import_module("fusion.reps.irreps")  # the name is also a function
+
+    def failing(*args, **kwargs):
+        raise RepresentationError("injected failure")
+
+    G = Group.from_spec("S3")
+    monkeypatch.setattr(irreps_module, "check_representations", failing)
+    with pytest.raises(RepresentationError, match="injected"):
+        irreps(G)
+    assert "fusion.irreps" not in G.cache  # a second call builds and checks again
+    monkeypatch.undo()
+    assert [r.dim for r in irreps(G)] == [1, 1, 2]
+
+
+def test_import_fusion_is_light_and_the_rank_names_load_on_use():
+    """``import fusion`` (done by the CLI for every command) loads neither tensorly nor torch;
+    the rank and algebra names of its namespace import them on first use."""
+    code = ("import sys, fusion; light = not {'tensorly', 'torch'} & set(sys.modules); "
+            "r = fusion.rank_bounds('S3', 'xy'); "
+            "print(light, r.upper, fusion.matmul_tensor(2, 2, 2).shape, 'torch' in sys.modules, "
+            "'rank_bounds' in dir(fusion))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "9", "(4,", "4,", "4)", "False", "True"]
+    with pytest.raises(AttributeError, match="no attribute 'nonexistent'"):
+        fusion.nonexistent  # noqa: B018
+    assert set(fusion.__all__) <= set(dir(fusion)) and len(fusion.__all__) <= 35
 
 
 @pytest.mark.parametrize("name", ZOO)

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from fusion import fourier_basis
-from fusion.algorithms import strassen
+from fusion.algebras import strassen
 from surrogate import Analyzer, BatchedCP, SurrogateConfig, grid, make_split, train
 from surrogate.config import ConfigError, Instance
 from surrogate.metrics import box_masses, fourier_segments

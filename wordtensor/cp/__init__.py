@@ -127,7 +127,7 @@ def cp_search(tensor: object, rank: int, *, restarts: int = 20, random_state: ob
     CPSearchResult
         ``.cp`` (tensorly ``CPTensor``), ``.error``, ``.success``, ``.attempts``, ``.seconds``, ...
 
-    >>> from fusion.algorithms import matmul_tensor
+    >>> from fusion.algebras import matmul_tensor
     >>> res = cp_search(matmul_tensor(2, 2, 2), 7, restarts=8, random_state=0)
     >>> res.success, res.cp.factors[0].shape
     (True, (4, 7))
@@ -247,7 +247,7 @@ def exactify(cp: object, tensor: object, *, max_denominator: int = 12, atol: flo
     exact (integer-arithmetic check) or only numerical.
 
     >>> import numpy as np
-    >>> from fusion.algorithms import strassen, matmul_tensor
+    >>> from fusion.algebras import strassen, matmul_tensor
     >>> w, (A, B, C) = strassen()
     >>> c = exactify((w, [A * 3.0, B / 7.0, C * 7.0 / 3.0]), matmul_tensor(2, 2, 2))
     >>> c.exact, c.nnz
@@ -267,7 +267,7 @@ def verify_exact(fractions: list, tensor: object) -> bool:
     """Whether rational factors (arrays of Fractions/ints, unit weights) reconstruct ``tensor``
     exactly (integer arithmetic).
 
-    >>> from fusion.algorithms import strassen, matmul_tensor
+    >>> from fusion.algebras import strassen, matmul_tensor
     >>> w, F = strassen()
     >>> verify_exact([f.astype(int).astype(object) for f in F], matmul_tensor(2, 2, 2))
     True
@@ -315,7 +315,7 @@ def relative_error(cp: object, tensor: object) -> float:
     """Relative Frobenius error of a CP decomposition against ``tensor``, in float64,
     independent of the solvers.
 
-    >>> from fusion.algorithms import strassen, matmul_tensor
+    >>> from fusion.algebras import strassen, matmul_tensor
     >>> relative_error(strassen(), matmul_tensor(2, 2, 2))
     0.0
     """
@@ -328,7 +328,7 @@ def border_symptoms(cp: object, tensor: object) -> Symptoms:
     """Border-rank :class:`Symptoms` of ``cp`` against ``tensor`` (component sizes, cancellation,
     opposite pairs).
 
-    >>> from fusion.algorithms import strassen, matmul_tensor
+    >>> from fusion.algebras import strassen, matmul_tensor
     >>> border_symptoms(strassen(), matmul_tensor(2, 2, 2)).degenerate
     False
     """

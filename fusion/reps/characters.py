@@ -14,8 +14,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from wordtensor import Group
+from wordtensor.errors import WordTensorError
 
-__all__ = ["CharacterTable", "character_table", "class_structure_constants"]
+from .checks import check_character_table
+
+__all__ = ["CharacterTable", "character_table"]
 
 _TOL = 1e-7
 
@@ -90,12 +93,14 @@ class CharacterTable:
         are not non-negative integers (the input is then not a character)."""
         chi = np.asarray(chi, dtype=complex)
         if chi.shape != (self.num_classes,):
-            raise ValueError(f"a class function has {self.num_classes} values, got {chi.shape}")
+            raise WordTensorError(f"a class function has one value per conjugacy class: expected "
+                                  f"{self.num_classes} values, got shape {chi.shape}")
         m = (self.values.conj() * self.class_sizes) @ chi / self.group.order
         r = np.round(m.real)
         if np.max(np.abs(m - r), initial=0) > tol or (r < 0).any():
-            raise ValueError("not a character: multiplicities are not non-negative integers "
-                             f"(max deviation {np.max(np.abs(m - r)):.2e})")
+            raise WordTensorError("not a character: multiplicities are not non-negative integers "
+                                  f"(max deviation {np.max(np.abs(m - r)):.2e}); pass the "
+                                  "values of a character on the classes, in class order")
         return r.astype(np.int64)
 
 
@@ -152,8 +157,6 @@ def _compute(G: Group, seed: int) -> CharacterTable:
     table = CharacterTable(G, values, sizes, degrees, indicators, tuple(names), conj)
     for arr in (values, sizes, degrees, indicators, conj):
         arr.setflags(write=False)
-    from .checks import check_character_table
-
     check_character_table(table, raise_on_failure=True)
     return table
 

@@ -1,4 +1,7 @@
-"""Explicit complex irreps and basic self-conjugate (real irreducible) representations.
+"""The explicit complex irreps and bscs (real irreducible representations) of a group, checked, cached.
+
+Built once per group, checked when built (:func:`~fusion.reps.checks.check_representations`),
+and cached on the group.
 
 Construction (no hand-typed irreps): for an irreducible character χ of degree d, the image of the
 projector P[x, y] = (d/|G|) conj χ(x y⁻¹) in C^G is the χ-isotypic part of the left regular
@@ -21,8 +24,11 @@ import numpy as np
 from wordtensor import Group
 
 from .characters import CharacterTable, character_table
+from .checks import check_representations
 
-__all__ = ["Irrep", "BSC", "irreps", "bscs", "bsc_projector", "KINDS"]
+__all__ = ["Irrep", "BSC", "irreps", "bscs", "bsc_projector", "verify_representations"]
+
+#: Frobenius–Schur indicator -> kind of the irrep (and of its bsc).
 
 KINDS = {1: "real", 0: "complex", -1: "quaternionic"}
 
@@ -263,9 +269,11 @@ def _cached(G: Group):
     if key not in G.cache:
         irr, bl = _build(G)
         G.cache[key] = (irr, bl)
-        from .checks import verify_representations
-
-        verify_representations(G, raise_on_failure=True)
+        try:
+            check_representations(G, irr, bl, raise_on_failure=True)
+        except BaseException:
+            del G.cache[key]  # never hand out representations that failed their checks
+            raise
     return G.cache[key]
 
 
@@ -306,3 +314,18 @@ def bsc_projector(G: Group, index: int) -> np.ndarray:
     K = _class_matrix(G)
     vals = sum(ct.values[i] for i in b.irreps)
     return (b.irrep_dim / G.order) * vals.real[K]
+
+
+def verify_representations(G: Group, *, tol: float = 1e-9, raise_on_failure: bool = False
+                           ) -> dict:
+    """Residuals of every irrep and bsc this package builds for G (see
+    :func:`~fusion.reps.checks.check_representations` for the list of checks).
+
+    >>> res = verify_representations(Group.from_spec("Q8"))
+    >>> len(res), max(res.values()) < 1e-9
+    (12, True)
+    >>> res["sum_of_squared_degrees"]   # 1 + 1 + 1 + 1 + 2² = 8
+    0.0
+    """
+    return check_representations(G, irreps(G), bscs(G), tol=tol,
+                                 raise_on_failure=raise_on_failure)

@@ -1,22 +1,33 @@
-"""Public verification helpers: every representation the package returns passes them.
+"""The checks of representations and character tables, run on the objects they are given.
 
-Each returns a dict of residuals (max-abs errors) and, with ``raise_on_failure``, raises
-:class:`RepresentationError` when one exceeds ``tol``.
+Every representation the package returns passes them, and users can run them on their own.
+
+Each check returns a dict of residuals (max-abs errors) and, with ``raise_on_failure``, raises
+:class:`RepresentationError` when one exceeds ``tol``. The checks take the objects they check
+(matrices, tables, irreps and bscs), so they sit below the modules that build those objects.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
 
 from wordtensor import Group
 
-__all__ = [
-    "RepresentationError",
-    "homomorphism_residual",
-    "unitarity_residual",
-    "check_character_table",
-    "verify_representations",
-]
+
+class CharacterTableLike(Protocol):
+    """What :func:`check_character_table` reads of a table (a
+    :class:`~fusion.reps.characters.CharacterTable`, which is built above this module)."""
+
+    group: Group
+    values: np.ndarray
+    class_sizes: np.ndarray
+    degrees: np.ndarray
+
+
+__all__ = ["RepresentationError", "check_representations"]
 
 
 class RepresentationError(RuntimeError):
@@ -32,7 +43,7 @@ class RepresentationError(RuntimeError):
     >>> check_character_table(bad, raise_on_failure=True)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    fusion.checks.RepresentationError: character table of S3: checks failed ...
+    fusion.reps.checks.RepresentationError: character table of S3: checks failed ...
     """
 
 
@@ -78,7 +89,8 @@ def _report(res: dict, tol: float, raise_on_failure: bool, what: str) -> dict:
     return res
 
 
-def check_character_table(table, *, tol: float = 1e-8, raise_on_failure: bool = False) -> dict:
+def check_character_table(table: CharacterTableLike, *, tol: float = 1e-8,
+                          raise_on_failure: bool = False) -> dict:
     """Row and column orthogonality of a character table, Σ d² = |G|, integral degrees.
 
     >>> from fusion import character_table
@@ -103,22 +115,24 @@ def check_character_table(table, *, tol: float = 1e-8, raise_on_failure: bool = 
     return _report(res, tol, raise_on_failure, f"character table of {G.name}")
 
 
-def verify_representations(G: Group, *, tol: float = 1e-9, raise_on_failure: bool = False
-                           ) -> dict:
-    """Residuals of every irrep and bsc of G: homomorphism, unitarity/orthogonality, characters
-    (trace vs table), Σ d² = |G|, and the bsc projectors (idempotent, symmetric, complete,
-    mutually orthogonal, of the right rank).
+def check_representations(G: Group, irreps: Sequence, bscs: Sequence, *, tol: float = 1e-9,
+                          raise_on_failure: bool = False) -> dict:
+    """Residuals of the given complex irreps and bscs of G: homomorphism, unitarity/orthogonality,
+    characters (trace vs ``character``), Σ d² = |G|, and the bsc projectors (idempotent,
+    symmetric, complete, mutually orthogonal, of the right rank). ``irreps`` and ``bscs`` are
+    sequences of :class:`~fusion.reps.irreps.Irrep` and :class:`~fusion.reps.irreps.BSC`
+    (anything with their attributes); :func:`fusion.verify_representations` runs this on the
+    package's own representations.
 
-    >>> res = verify_representations(Group.from_spec("Q8"))
+    >>> from fusion import bscs, irreps
+    >>> G = Group.from_spec("Q8")
+    >>> res = check_representations(G, irreps(G), bscs(G))
     >>> len(res), max(res.values()) < 1e-9
     (12, True)
-    >>> res["sum_of_squared_degrees"]   # 1 + 1 + 1 + 1 + 2² = 8
-    0.0
+    >>> check_representations(G, irreps(G)[:4], bscs(G))["sum_of_squared_degrees"]  # 2² missing
+    4.0
     """
-    from .irreps import bscs, irreps
-
-    irr = irreps(G)
-    bl = bscs(G)
+    irr, bl = list(irreps), list(bscs)
     res = {"sum_of_squared_degrees": float(abs(sum(r.dim**2 for r in irr) - G.order))}
     hom = uni = trace = 0.0
     for r in irr:

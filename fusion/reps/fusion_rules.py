@@ -1,24 +1,25 @@
-"""Fusion rules: tensor-product multiplicities of complex irreps and of bscs, and the
-decomposition of characters (e.g. ζ^{⊗n}) into them."""
+"""Fusion rules: tensor-product multiplicities of irreps and of bscs, and decompositions of characters.
+
+Decompositions of characters (e.g. ζ^{⊗n}) into irreps or bscs give the fusion cover."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from wordtensor import Group
+from wordtensor.errors import WordTensorError
 
 from .characters import character_table
 from .irreps import bscs
 
-__all__ = ["fusion_rules", "bsc_fusion_rules", "decompose_character", "decompose_real_character",
-           "bsc_tensor_power"]
+__all__ = ["fusion_rules", "bsc_fusion_rules"]
 
 
 def _int(x: np.ndarray, what: str) -> np.ndarray:
     r = np.round(x.real)
     if np.max(np.abs(x - r), initial=0) > 1e-6:
-        raise ValueError(f"{what}: non-integral multiplicities (max deviation "
-                         f"{np.max(np.abs(x - r)):.2e})")
+        raise WordTensorError(f"{what}: non-integral multiplicities (max deviation "
+                              f"{np.max(np.abs(x - r)):.2e}); the input is not a character")
     return r.astype(np.int64)
 
 
@@ -95,7 +96,8 @@ def decompose_real_character(G: Group, chi: np.ndarray) -> np.ndarray:
     >>> decompose_real_character(Z4, [1, 1j, -1, -1j])      # a complex character
     Traceback (most recent call last):
     ...
-    ValueError: not the character of a real representation (irrep multiplicities [0, 0, 1, 0])
+    wordtensor.errors.WordTensorError: not the character of a real representation (irrep
+    multiplicities [0, 0, 1, 0]); use decompose_character for complex characters
     """
     m = decompose_character(G, chi)
     out = []
@@ -103,8 +105,9 @@ def decompose_real_character(G: Group, chi: np.ndarray) -> np.ndarray:
         i = b.irreps[0]
         div = 2 if b.kind == "quaternionic" else 1
         if m[i] % div or any(m[j] != m[i] for j in b.irreps):
-            raise ValueError("not the character of a real representation "
-                             f"(irrep multiplicities {m.tolist()})")
+            raise WordTensorError("not the character of a real representation (irrep "
+                                  f"multiplicities {m.tolist()}); use decompose_character for "
+                                  "complex characters")
         out.append(m[i] // div)
     return np.array(out, dtype=np.int64)
 
@@ -119,7 +122,7 @@ def bsc_tensor_power(G: Group, zeta: int, power: int) -> np.ndarray:
     [[1, 0, 0], [0, 0, 1], [1, 1, 1], [1, 1, 3]]
     """
     if power < 0:
-        raise ValueError(f"power must be >= 0, got {power}")
+        raise WordTensorError(f"the tensor power must be an integer >= 0, got {power}")
     bl = bscs(G)
     ct = character_table(G)
     chi = bl[zeta].fusion_character ** power

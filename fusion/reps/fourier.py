@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from wordtensor import Group
+from wordtensor.errors import WordTensorError
 
+from .checks import RepresentationError
 from .irreps import BSC, bscs
 
-__all__ = ["FourierBasis", "fourier_basis", "fourier_transform", "inverse_fourier_transform",
-           "plancherel_weights"]
+__all__ = ["FourierBasis", "fourier_basis", "fourier_transform", "inverse_fourier_transform"]
 
 
 def _layout(b: BSC, n: int) -> tuple[int, float]:
@@ -97,8 +98,6 @@ def fourier_basis(G: Group) -> FourierBasis:
         M = np.concatenate(rows, axis=0)
         resid = float(np.max(np.abs(M @ M.T - np.eye(n))))
         if resid > 1e-8:
-            from .checks import RepresentationError
-
             raise RepresentationError(f"Fourier basis of {G.name} is not orthonormal ({resid:.2e})")
         M.setflags(write=False)
         G.cache[key] = FourierBasis(G, M, tuple(slices), tuple(labels))
@@ -133,7 +132,8 @@ def fourier_transform(G: Group, f: np.ndarray) -> list[np.ndarray]:
     """
     f = np.asarray(f, dtype=float)
     if f.shape[-1] != G.order:
-        raise ValueError(f"the last axis must have length |G| = {G.order}, got {f.shape}")
+        raise WordTensorError(f"a function on G is indexed by the elements: the last axis must "
+                              f"have length |G| = {G.order}, got shape {f.shape}")
     return [np.tensordot(f, b.matrices, axes=(-1, 0)) for b in bscs(G)]
 
 
@@ -153,7 +153,8 @@ def inverse_fourier_transform(G: Group, fhat: list[np.ndarray]) -> np.ndarray:
     """
     bl = bscs(G)
     if len(fhat) != len(bl):
-        raise ValueError(f"expected {len(bl)} blocks (one per bsc), got {len(fhat)}")
+        raise WordTensorError(f"expected {len(bl)} blocks (one per bsc, as fourier_transform "
+                              f"returns them), got {len(fhat)}")
     w = plancherel_weights(G)
     out = 0.0
     for c, b, F in zip(w, bl, fhat):
