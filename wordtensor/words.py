@@ -135,6 +135,38 @@ class Word:
             return sum(1 for v, _ in self.letters() if v == var)
         return _count(self.tree, var)
 
+    def separated(self) -> tuple[Word, Word, bool] | None:
+        """For a two-variable word whose free reduction is u(x)·v(y) — one block of x-letters,
+        then one block of y-letters — or v(y)·u(x), the one-variable words u (in the first
+        variable) and v (in the second) and whether v comes first; None otherwise. Then
+        w(a, b) = u(a)·v(b) (or v(b)·u(a)): δ_w is the multiplication tensor pulled back along
+        a ↦ u(a), b ↦ v(b) (inputs swapped when v comes first).
+
+        >>> u, v, swapped = Word.parse("x^2 y^2").separated()
+        >>> u.reduced(), v.reduced(), swapped
+        ('xx', 'yy', False)
+        >>> u, v, swapped = Word.parse("yX").separated()
+        >>> u.reduced(), v.reduced(), swapped
+        ('X', 'y', True)
+        >>> Word.parse("xyx").separated() is None, Word.parse("[x,y]").separated() is None
+        (True, True)
+        """
+        if self.arity != 2:
+            return None
+        x, y = self.variables
+        letters = self.letters()
+        names = [v for v, _ in letters]
+        blocks = [n for i, n in enumerate(names) if i == 0 or names[i - 1] != n]
+        if len(blocks) > 2 or len(set(blocks)) != len(blocks):
+            return None
+        swapped = bool(blocks) and blocks[0] == y and len(blocks) == 2
+
+        def part(var: str) -> Word:
+            text = "".join(v if e > 0 else v.upper() for v, e in letters if v == var)
+            return Word.parse(text or "1", variables=(var,))
+
+        return part(x), part(y), swapped
+
     def evaluate(self, G: Group, *args: ArrayLike) -> np.ndarray:
         """w(g_a1, ..., g_ak) for index arrays a1..ak (broadcast together), as an index array.
 
