@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -120,6 +124,42 @@ def test_resume_equals_uninterrupted(tmp_path, dtype):
     longer = train(cfg.replace(steps=100), run_dir=tmp_path / "cut", resume=True, progress=False)
     assert longer.steps[-1] == 100
     assert SurrogateRunFolder(tmp_path / "cut").read_config().steps == 100
+
+
+_RUNNER = """
+import sys, time
+import torch
+torch.set_num_threads(1)
+from surrogate import SurrogateConfig, grid, train
+from surrogate.config import Instance
+cfg = SurrogateConfig("S3", "xy", grid(2, [6, 9], 0.7) + (Instance(3, 9, 1.0, lr=1e6,
+                      init_scale=3.0),), steps=3000, dtype="float64", log_per_decade=20)
+train(cfg, run_dir=sys.argv[1], progress=False, state_every_s=0.02,
+      callback=lambda step, model: time.sleep(0.0005))
+"""
+
+
+def test_killed_subprocess_resumes_bitwise_identical(tmp_path):
+    cfg = SurrogateConfig("S3", "xy", grid(2, [6, 9], 0.7) + (
+        Instance(3, 9, 1.0, lr=1e6, init_scale=3.0),), steps=3000, dtype="float64",
+        log_per_decade=20)
+    cut = tmp_path / "cut"
+    proc = subprocess.Popen([sys.executable, "-c", _RUNNER, str(cut)], stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.monotonic() + 120
+    while not (cut / "state.npz").exists():
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+        time.sleep(0.01)
+    time.sleep(0.3)  # somewhere inside the run: a log step, a state, or between them
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert int(_read(cut, "state.npz")["t"]) < 3000 and not (cut / "summary.json").exists()
+    resumed = train(cfg, run_dir=cut, resume=True, progress=False)
+    full = train(cfg, run_dir=tmp_path / "full", progress=False)
+    _assert_same_run(tmp_path / "full", cut)
+    assert resumed.summary()["test_accuracy"] == full.summary()["test_accuracy"]
+    assert not list(cut.rglob(".*.tmp")) and not (cut / "lock").exists()
 
 
 def test_nan_stops_only_that_instance(tmp_path):
