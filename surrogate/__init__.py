@@ -13,6 +13,8 @@ cheap.
 (2, 9)
 """
 
+# ruff: noqa: F401
+
 from typing import TYPE_CHECKING
 
 from .exports import lazy_exports
@@ -38,7 +40,7 @@ __all__ = list(_OWNERS)
 
 __getattr__, __dir__ = lazy_exports(__name__, _OWNERS)
 
-if TYPE_CHECKING:  # the names, for type checkers and IDEs
+if TYPE_CHECKING:  # the names, for type checkers and IDEs (re-exported through __all__)
     from .comparison import compare, compare_text
     from .config import ConfigError, Instance, grid
     from .cp.config import SurrogateConfig

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from wordtensor.errors import WordTensorError
-from wordtensor.storage import dumps, write_json
+from wordtensor.storage import dumps
 
 try:  # POSIX advisory locks; released by the kernel when the holder dies
     import fcntl
@@ -74,6 +74,7 @@ class RunKindError(RunFolderError):
     """A folder that holds another kind of run than the one asked for.
 
     >>> import tempfile
+    >>> from wordtensor.storage import write_json
     >>> d = Path(tempfile.mkdtemp()); write_json(d / "study.json", {"spec": "S3", "word": "xy"})
     >>> check_out(d, "surrogate", resume=True)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
@@ -86,6 +87,7 @@ class RunExistsError(RunFolderError):
     """A folder that already holds a run of this kind, without a request to resume it.
 
     >>> import tempfile
+    >>> from wordtensor.storage import write_json
     >>> d = Path(tempfile.mkdtemp()); write_json(d / "study.json", {"spec": "S3", "word": "xy"})
     >>> check_out(d, "study")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
@@ -107,7 +109,7 @@ class ConfigMismatchError(RunFolderError):
     ... # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    surrogate.folders.ConfigMismatchError: ... holds a different configuration (width: saved [9], asked [16]); ...
+    surrogate.folders.ConfigMismatchError: ... configuration (width: saved [9], asked [16]); ...
     """
 
 

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from wordtensor import __version__
 from wordtensor.storage import atomic_write, dumps, npz_bytes
 
 from .folders import (
@@ -157,8 +158,6 @@ class RunFolder:
             raise RunFolderError(f"cannot write {self.path / name}: {exc.strerror or exc}") from None
 
     def write_config(self, config, device: str = "cpu", meta: dict | None = None) -> None:
-        from wordtensor import __version__
-
         d = {"format": FORMAT, "kind": self.KIND, "config": config.to_dict(), "device": device,
              "version": __version__, "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
         self._write("config.json", (dumps(d | (meta or {})) + "\n").encode())

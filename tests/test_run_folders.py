@@ -21,7 +21,6 @@ from surrogate.cp import SurrogateRunFolder
 from surrogate.folders import (
     OutPathError,
     RunFormatError,
-    RunKindError,
     RunLock,
     RunLockedError,
     run_kind,

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
-
 import tensorly as tl
+import torch
 
 from fusion import bscs, fourier_basis
 from surrogate import Analyzer, BatchedCP, SurrogateConfig, grid, train

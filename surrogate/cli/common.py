@@ -10,10 +10,10 @@ import re
 import time
 from pathlib import Path
 
-from wordtensor.cli import UsageError
+from wordtensor.cli import UsageError, emit
 from wordtensor.commands import add_json
 
-from ..config import DECAYS, DTYPES, LOSSES, OPTIMIZERS
+from ..config import DECAYS, DTYPES, LOSSES, OPTIMIZERS, ConfigError, grid
 from ..folders import check_out
 
 #: The defaults of the surrogate's training options (``wordtensor phase --model network``
@@ -89,6 +89,37 @@ def run_folder(args: argparse.Namespace, kind: str, stem: str | None = None) -> 
     return check_out(Path("runs") / f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}", kind)
 
 
+def batch_config(args: argparse.Namespace, kind: str, config_class, **settings):
+    """The configuration the options ask for: ``--seeds`` from ``--seed-start``, ``--width``,
+    ``--train-fraction``, ``--lr``, ``--weight-decay``, ``--init-scale`` (one instance per
+    combination), ``--steps``, ``--loss``, ``--dtype``, ``--log-per-decade`` and the model's
+    ``settings``; a value it refuses is a one-line usage error."""
+    seeds = range(args.seed_start, args.seed_start + args.seeds)
+    try:
+        return config_class(
+            args.spec, args.word,
+            grid(seeds, args.width, args.train_fraction, lr=args.lr,
+                 weight_decay=args.weight_decay, init_scale=args.init_scale),
+            steps=args.steps, loss=args.loss, dtype=args.dtype, **settings, **log_option(args))
+    except ConfigError as exc:
+        raise UsageError(f"{kind}: {exc}") from None
+
+
+def train_into(args: argparse.Namespace, folder, config, train, plot) -> dict:
+    """Train ``config`` with ``train`` (:func:`surrogate.train` or
+    :func:`surrogate.train_network`) into the run folder ``folder``, draw ``plot(result,
+    folder)`` unless ``--no-plots``, and return the summary (with ``plots``). The folder is
+    checked and locked before training and stays locked through the plots."""
+    with folder.session(config, resume=args.resume):
+        res = train(config, device=args.device, run_dir=folder.path, resume=args.resume,
+                    progress=not args.no_progress, compile=args.compile)
+        data = res.summary()
+        if not args.no_plots:
+            data["plots"] = [str(p) for p in plot(res, folder.path)]
+            folder.write_summary(data)
+    return data
+
+
 def log_option(args: argparse.Namespace) -> dict:
     """``{"log_per_decade": N}`` when ``--log-per-decade`` was given, else ``{}``."""
     return {} if args.log_per_decade is None else {"log_per_decade": args.log_per_decade}
@@ -112,6 +143,13 @@ def instance_table(d: dict, title: str, columns, counts_key: str, counts_title: 
     lines += [f"note: {x}" for x in d["notes"]]
     lines.append(f"run folder: {d['run_dir']}")
     return "\n".join(lines)
+
+
+def emit_instances(args: argparse.Namespace, data: dict, title, columns, counts_key: str,
+                   counts_title: str) -> None:
+    """Print a run's summary: JSON with ``--json``, else its :func:`instance_table` with the
+    title ``title(data)``."""
+    emit(args, data, lambda d: instance_table(d, title(d), columns, counts_key, counts_title))
 
 
 def per_triplet_text(counts: dict) -> str:

@@ -9,10 +9,9 @@ from pathlib import Path
 from wordtensor.cli import UsageError, emit
 from wordtensor.commands import add_json
 
-from ..config import ConfigError, grid
 from ..folders import RunLock, run_kind
 from ..networks.recipes import ACTIVATION_NAMES, RECIPE, recipe
-from .common import add_run_options, instance_table, log_option, run_folder
+from .common import add_run_options, batch_config, emit_instances, run_folder, train_into
 
 __all__ = ["register", "cmd_network", "cmd_compare"]
 
@@ -110,39 +109,22 @@ def cmd_network(args: argparse.Namespace) -> int:
     from ..networks.trainer import train_network
 
     out = run_folder(args, "network")
-    seeds = range(args.seed_start, args.seed_start + args.seeds)
     rec = recipe(args.activation)
     for name in ("lr", "weight_decay", "init_scale"):
         if getattr(args, name) is None:
             setattr(args, name, rec[name])
-    try:
-        cfg = NetworkConfig(
-            args.spec, args.word,
-            grid(seeds, args.width, args.train_fraction, lr=args.lr,
-                 weight_decay=args.weight_decay, init_scale=args.init_scale),
-            steps=args.steps, activation=args.activation, loss=args.loss, dtype=args.dtype,
-            grokfast_lambda=args.grokfast, eval_every=args.eval_every, **log_option(args))
-    except ConfigError as exc:
-        raise UsageError(f"network: {exc}") from None
-    folder = NetworkRunFolder(out)
-    with folder.session(cfg, resume=args.resume):  # held through the plots
-        res = train_network(cfg, device=args.device, run_dir=out, resume=args.resume,
-                            progress=not args.no_progress, compile=args.compile)
-        data = res.summary()
-        if not args.no_plots:
-            data["plots"] = [str(p) for p in plot_network_run(res, out)]
-            folder.write_summary(data)
+    cfg = batch_config(args, "network", NetworkConfig, activation=args.activation,
+                       grokfast_lambda=args.grokfast, eval_every=args.eval_every)
+    data = train_into(args, NetworkRunFolder(out), cfg, train_network, plot_network_run)
 
-    def text(d):
-        return instance_table(
-            d, f"{d['spec']} {d['word']}: {d['activation']} network, {d['loss']} loss, "
-               f"{d['steps']} steps, {len(d['seeds'])} instance(s), {d['seconds']:.1f} s",
-            [("train acc", "train_accuracy", ".4f", 9), ("test acc", "test_accuracy", ".4f", 8),
-             ("train=1 at", "step_train_100", "d", 10), ("test≥99% at", "step_test_99", "d", 11),
-             ("ratio", "grok_ratio", ".1f", 6)],
-            "neurons", "neurons (active per triplet)")
-
-    emit(args, data, text)
+    emit_instances(
+        args, data,
+        lambda d: (f"{d['spec']} {d['word']}: {d['activation']} network, {d['loss']} loss, "
+                   f"{d['steps']} steps, {len(d['seeds'])} instance(s), {d['seconds']:.1f} s"),
+        [("train acc", "train_accuracy", ".4f", 9), ("test acc", "test_accuracy", ".4f", 8),
+         ("train=1 at", "step_train_100", "d", 10), ("test≥99% at", "step_test_99", "d", 11),
+         ("ratio", "grok_ratio", ".1f", 6)],
+        "neurons", "neurons (active per triplet)")
     return 0
 
 

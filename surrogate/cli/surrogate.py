@@ -4,12 +4,9 @@ per-instance table (JSON with ``--json``)."""
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+from pathlib import Path  # noqa: F401 (the doctest uses it)
 
-from wordtensor.cli import UsageError, emit
-
-from ..config import ConfigError, grid
-from .common import add_training_options, instance_table, log_option, run_folder
+from .common import add_training_options, batch_config, emit_instances, run_folder, train_into
 
 __all__ = ["register", "cmd_surrogate"]
 
@@ -52,38 +49,21 @@ def cmd_surrogate(args: argparse.Namespace) -> int:
     >>> (out / "summary.json").is_file()
     True
     """
-    from ..cp import SurrogateConfig, SurrogateRunFolder, train  # torch: only when training
+    # torch and matplotlib: imported only when the command runs
+    from ..cp import SurrogateConfig, SurrogateRunFolder, train
+    from ..plots import plot_run
 
     out = run_folder(args, "surrogate")
-    seeds = range(args.seed_start, args.seed_start + args.seeds)
-    try:
-        cfg = SurrogateConfig(
-            args.spec, args.word,
-            grid(seeds, args.width, args.train_fraction, lr=args.lr,
-                 weight_decay=args.weight_decay, init_scale=args.init_scale),
-            steps=args.steps, loss=args.loss, optimizer=args.optimizer, dtype=args.dtype,
-            decay=args.decay, **log_option(args))
-    except ConfigError as exc:
-        raise UsageError(f"surrogate: {exc}") from None
-    folder = SurrogateRunFolder(out)
-    with folder.session(cfg, resume=args.resume):  # held through the plots
-        res = train(cfg, device=args.device, run_dir=out, resume=args.resume,
-                    progress=not args.no_progress, compile=args.compile)
-        data = res.summary()
-        if not args.no_plots:
-            from ..plots import plot_run  # matplotlib: only when drawing
+    cfg = batch_config(args, "surrogate", SurrogateConfig, optimizer=args.optimizer,
+                       decay=args.decay)
+    data = train_into(args, SurrogateRunFolder(out), cfg, train, plot_run)
 
-            data["plots"] = [str(p) for p in plot_run(res, out)]
-            folder.write_summary(data)
-
-    def text(d):
-        return instance_table(
-            d, f"{d['spec']} {d['word']}: {d['loss']} loss, {d['optimizer']}, {d['steps']} steps, "
-               f"{len(d['seeds'])} instance(s), {d['seconds']:.1f} s",
-            [("train acc", "train_accuracy", ".4f", 9), ("test acc", "test_accuracy", ".4f", 8),
-             ("loss", "final_loss", ".2e", 9), ("max|T-δ|", "max_abs_error", ".2e", 9),
-             ("99% at", "grok_step", "", 7)],
-            "components", "components (active per triplet)")
-
-    emit(args, data, text)
+    emit_instances(
+        args, data,
+        lambda d: (f"{d['spec']} {d['word']}: {d['loss']} loss, {d['optimizer']}, "
+                   f"{d['steps']} steps, {len(d['seeds'])} instance(s), {d['seconds']:.1f} s"),
+        [("train acc", "train_accuracy", ".4f", 9), ("test acc", "test_accuracy", ".4f", 8),
+         ("loss", "final_loss", ".2e", 9), ("max|T-δ|", "max_abs_error", ".2e", 9),
+         ("99% at", "grok_step", "", 7)],
+        "components", "components (active per triplet)")
     return 0

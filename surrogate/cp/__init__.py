@@ -9,6 +9,8 @@ run folder.
 (1, 3, 6, 9)
 """
 
+# ruff: noqa: F401
+
 from typing import TYPE_CHECKING
 
 from ..exports import lazy_exports
@@ -25,7 +27,7 @@ __all__ = list(_OWNERS)
 
 __getattr__, __dir__ = lazy_exports(__name__, _OWNERS)
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the names, for type checkers and IDEs (re-exported through __all__)
     from .config import SurrogateConfig
     from .metrics import Analyzer
     from .model import dense_tensor, init_factors, loss_and_grad, predict, to_cp_tensor

@@ -189,13 +189,7 @@ def loss_and_grad(theta: torch.Tensor, arity: int, onehot: torch.Tensor, weight:
         return _loss_and_grad_at(theta, arity, onehot, weight, loss, index)
     B, _, n, M = theta.shape
     k = arity
-    P = products(theta, k)
-    W = theta[:, k]
-    f = torch.bmm(P, W.transpose(1, 2))
-    E, L = _dloss(f, onehot, weight, loss)
-    grad = torch.empty_like(theta)
-    grad[:, k] = torch.bmm(E.transpose(1, 2), P)
-    G = torch.bmm(E, W)  # (B, N, M)
+    L, grad, G = _output_part(products(theta, k), theta, k, onehot, weight, loss)  # G: (B, N, M)
     if k == 1:
         grad[:, 0] = G
     elif k == 2:
@@ -216,6 +210,16 @@ def loss_and_grad(theta: torch.Tensor, arity: int, onehot: torch.Tensor, weight:
     return L, grad
 
 
+def _output_part(P, theta, k, onehot, weight, loss):
+    """(loss, gradient with its output-factor part filled in, E W) from the input products
+    P (B, S, M): f̂ = P Wᵀ, E = ∂L/∂f̂, ∂L/∂W = Eᵀ P."""
+    W = theta[:, k]
+    E, L = _dloss(torch.bmm(P, W.transpose(1, 2)), onehot, weight, loss)
+    grad = torch.empty_like(theta)
+    grad[:, k] = torch.bmm(E.transpose(1, 2), P)
+    return L, grad, torch.bmm(E, W)
+
+
 def _loss_and_grad_at(theta, arity, onehot, weight, loss, index):
     B, _, n, M = theta.shape
     k = arity
@@ -227,12 +231,7 @@ def _loss_and_grad_at(theta, arity, onehot, weight, loss, index):
     P = rows[0]
     for i in range(1, k):
         P = P * rows[i]
-    W = theta[:, k]
-    f = torch.bmm(P, W.transpose(1, 2))
-    E, L = _dloss(f, onehot, weight, loss)
-    grad = torch.empty_like(theta)
-    grad[:, k] = torch.bmm(E.transpose(1, 2), P)
-    G = torch.bmm(E, W)  # (B, S, M)
+    L, grad, G = _output_part(P, theta, k, onehot, weight, loss)  # G: (B, S, M)
     for i in range(k):
         Q = G
         for j in range(k):

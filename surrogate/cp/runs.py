@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
-
 from ..runfolder import RunFolder
 from .config import SurrogateConfig
 from .result import TrainResult
@@ -110,6 +108,7 @@ def load_run(path: str | os.PathLike) -> TrainResult:
     (True, [0, 1, 2, 3, 4, 5], True)
     >>> [r["train_loss"] for r in back.rows] == [r["train_loss"] for r in res.rows]
     True
+    >>> import numpy as np
     >>> bool(np.array_equal(back.final_factors, res.final_factors))
     True
     >>> back.bsc_names, back.support

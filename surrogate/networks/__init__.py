@@ -9,6 +9,8 @@ folder, sweeps, and the analysis of what they compute along bscs.
 (1, 2, 6, 8)
 """
 
+# ruff: noqa: F401
+
 from typing import TYPE_CHECKING
 
 from ..exports import lazy_exports
@@ -27,7 +29,7 @@ __all__ = list(_OWNERS)
 
 __getattr__, __dir__ = lazy_exports(__name__, _OWNERS)
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the names, for type checkers and IDEs (re-exported through __all__)
     from .analysis import NetworkAnalyzer, neuron_boxes
     from .bilinear import bilinear_analysis, interaction_cp
     from .config import NetworkConfig

@@ -123,7 +123,7 @@ def bilinear_analysis(params, activation: str, analyzer: NetworkAnalyzer, *, ins
     >>> 0 < r["support_mass"] <= 1
     True
     """
-    k, n = analyzer.arity, analyzer.n
+    k = analyzer.arity
     B = np.asarray(params["E"]).shape[0]
     instances = range(B) if instances is None else list(instances)
     if boxes is None:
