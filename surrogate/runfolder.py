@@ -1,6 +1,5 @@
-"""Run folders: where a training run or a study may write, the lock that keeps a second process
-out, and the files of a training run — written so that the I/O grows linearly with the run and
-a kill at any moment resumes bitwise identical.
+"""The files of a training-run folder (:class:`RunFolder`), written so that the I/O grows
+linearly with the run and a kill at any moment resumes bitwise identical.
 
 Layout of a training run (surrogate or network; the models add their own checkpoint arrays)::
 

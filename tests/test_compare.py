@@ -147,6 +147,13 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     assert "not a network run folder" in err and len(err.strip().splitlines()) == 1
 
 
+def test_compare_refuses_an_instance_the_run_lacks(runs, capsys):
+    net, _ = runs
+    assert main(["compare", str(net), "--instance", "99", "--no-plot"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no instance 99" in err[0] and "0..1" in err[0]
+
+
 def test_cli_text_output(tmp_path, capsys):
     rc = main(["network", "S3", "xy", "--width", "8", "--steps", "5", "--seeds", "1",
                "--out", str(tmp_path / "r"), "--no-progress"])

@@ -73,13 +73,15 @@ def run_folder(args: argparse.Namespace, kind: str, stem: str | None = None) -> 
     """
     if args.steps < 0 or args.seeds < 1:
         raise UsageError(f"{kind}: --steps must be ≥ 0 and --seeds ≥ 1")
+    if args.threads is not None and args.threads < 1:
+        raise UsageError(f"{kind}: --threads must be ≥ 1, got {args.threads}")
     if args.threads is not None or args.device != "cpu":
         import torch  # heavy: only for a command that trains
 
         from ..batching import torch_device
 
         if args.threads is not None:
-            torch.set_num_threads(max(1, args.threads))
+            torch.set_num_threads(args.threads)
         torch_device(args.device)
     if args.out:
         return check_out(args.out, kind, resume=args.resume)

@@ -3,6 +3,7 @@ run folder's ``config.json``); its defaults are the grokking recipe."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -59,7 +60,7 @@ class NetworkConfig(BatchConfig):
         if self.activation not in ACTIVATION_NAMES:
             raise ConfigError(f"unknown activation {self.activation!r}; choose one of "
                               f"{', '.join(ACTIVATION_NAMES)}")
-        if not 0 <= self.grokfast_alpha < 1 or self.grokfast_lambda < 0:
+        if not (0 <= self.grokfast_alpha < 1 and 0 <= self.grokfast_lambda < math.inf):
             raise ConfigError("Grokfast needs 0 ≤ alpha < 1 and lambda ≥ 0, got "
                               f"{self.grokfast_alpha}, {self.grokfast_lambda}")
         for name in ("eval_every", "checkpoint_per_decade"):
