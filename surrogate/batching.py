@@ -21,7 +21,7 @@ from wordtensor import WordTensor, word_tensor
 
 from .config import BatchConfig, ConfigError
 
-__all__ = ["log_schedule", "make_split", "torch_dtype", "torch_device", "AdamBatch"]
+__all__ = ["log_schedule", "make_split"]
 
 #: A device argument: a name ("cpu", "cuda", "cuda:1") or a torch.device.
 Device = str | torch.device

@@ -17,8 +17,7 @@ from fusion import bscs, fourier_basis
 from fusion.decompose import decompose
 from wordtensor import WordTensor
 
-__all__ = ["FourierTensor", "box_masses", "dominant_triplets", "triplet_residuals",
-           "active_per_triplet", "fourier_segments"]
+__all__ = ["FourierTensor", "box_masses", "dominant_triplets", "triplet_residuals"]
 
 
 def fourier_segments(tensor: WordTensor) -> tuple[np.ndarray, np.ndarray, list[str]]:

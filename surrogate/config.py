@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, fields, replace
 
 from wordtensor.errors import WordTensorError
 
-__all__ = ["Instance", "grid", "ConfigError", "BatchConfig"]
+__all__ = ["Instance", "grid", "ConfigError"]
 
 LOSSES = ("mse", "ce")
 OPTIMIZERS = ("adam", "gd")

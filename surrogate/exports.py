@@ -8,8 +8,6 @@ import importlib
 import sys
 from collections.abc import Callable
 
-__all__ = ["lazy_exports"]
-
 
 def lazy_exports(package: str, owners: dict[str, str]
                  ) -> tuple[Callable[[str], object], Callable[[], list[str]]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-__all__ = ["report_markdown", "STAGES"]
+__all__ = ["report_markdown"]
 
 #: The stages of a study, in order; the report has a section for each that ran.
 STAGES = ("tensor", "fusion", "rank", "surrogate", "network", "compare", "report")

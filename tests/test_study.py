@@ -11,7 +11,6 @@ from surrogate.study import study
 from wordtensor import word_tensor
 from wordtensor.cli import main
 
-
 CALLS: dict[str, int] = {}
 
 

@@ -13,8 +13,6 @@ from ..folders import RunLock, run_kind
 from ..networks.recipes import ACTIVATION_NAMES, RECIPE, recipe
 from .common import add_run_options, batch_config, emit_instances, run_folder, train_into
 
-__all__ = ["register", "cmd_network", "cmd_compare"]
-
 
 def register(sub) -> None:
     """Add the ``network`` and ``compare`` sub-commands to the sub-parsers ``sub``; the

@@ -13,8 +13,6 @@ from ..config import ConfigError
 from ..networks.recipes import ACTIVATION_NAMES, recipe
 from .common import SURROGATE_DEFAULTS, add_training_options, log_option, phase_text, run_folder
 
-__all__ = ["register", "cmd_phase"]
-
 
 def register(sub) -> None:
     """Add the ``phase`` sub-command to the sub-parsers ``sub``.
@@ -88,7 +86,8 @@ def cmd_phase(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         raise UsageError(f"phase: {exc}") from None
     tensor = word_tensor(args.spec, args.word)
-    bounds = phase_bounds(tensor, tuple(args.rank_bounds) if args.rank_bounds else None)
+    # given bounds are checked now; computed ones once the folder is checked and locked
+    bounds = phase_bounds(tensor, tuple(args.rank_bounds)) if args.rank_bounds else None
     folder = (NetworkRunFolder if network else SurrogateRunFolder)(out)
     with folder.session(cfg, resume=args.resume):  # held through the plot
         res = (network_phase_diagram if network else phase_diagram)(

@@ -10,8 +10,6 @@ from wordtensor.commands import add_json
 
 from ..report import STAGES, fmt
 
-__all__ = ["register", "cmd_study"]
-
 SKIPPABLE = ("surrogate", "network", "compare")
 
 

@@ -4,11 +4,8 @@ per-instance table (JSON with ``--json``)."""
 from __future__ import annotations
 
 import argparse
-from pathlib import Path  # noqa: F401 (the doctest uses it)
 
 from .common import add_training_options, batch_config, emit_instances, run_folder, train_into
-
-__all__ = ["register", "cmd_surrogate"]
 
 
 def register(sub) -> None:
@@ -35,6 +32,7 @@ def cmd_surrogate(args: argparse.Namespace) -> int:
     the summary (JSON with ``--json``); returns the exit code.
 
     >>> import contextlib, io, json, tempfile
+    >>> from pathlib import Path
     >>> from wordtensor.cli import build_parser
     >>> out = Path(tempfile.mkdtemp()) / "run"
     >>> args = build_parser().parse_args(

@@ -19,7 +19,7 @@ _OWNERS = {
     "SurrogateConfig": ".config", "BatchedCP": ".trainer", "train": ".trainer",
     "TrainResult": ".result", "Analyzer": ".metrics", "SurrogateRunFolder": ".runs",
     "load_run": ".runs", "load_config": ".runs",
-    "init_factors": ".model", "predict": ".model", "dense_tensor": ".model",
+    "init_factors": ".model", "dense_tensor": ".model",
     "to_cp_tensor": ".model", "loss_and_grad": ".model",
 }
 
@@ -30,7 +30,7 @@ __getattr__, __dir__ = lazy_exports(__name__, _OWNERS)
 if TYPE_CHECKING:  # the names, for type checkers and IDEs (re-exported through __all__)
     from .config import SurrogateConfig
     from .metrics import Analyzer
-    from .model import dense_tensor, init_factors, loss_and_grad, predict, to_cp_tensor
+    from .model import dense_tensor, init_factors, loss_and_grad, to_cp_tensor
     from .result import TrainResult
     from .runs import SurrogateRunFolder, load_config, load_run
     from .trainer import BatchedCP, train

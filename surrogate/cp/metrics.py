@@ -23,7 +23,7 @@ from wordtensor import WordTensor
 from ..bsc import FourierTensor, box_masses, dominant_triplets, triplet_residuals
 from .model import data_loss, products
 
-__all__ = ["Analyzer", "component_strength", "cross_bsc_overlap", "accuracy"]
+__all__ = ["Analyzer", "component_strength", "cross_bsc_overlap"]
 
 #: Instances are analysed in chunks of at most this many dense tensor entries.
 MAX_DENSE_ELEMENTS = 1 << 24

@@ -28,8 +28,7 @@ from tensorly.cp_tensor import CPTensor
 from ..batching import Device, tuple_digits
 from ..config import LOSSES, ConfigError
 
-__all__ = ["init_factors", "products", "predict", "dense_tensor", "to_cp_tensor", "loss_and_grad",
-           "data_loss"]
+__all__ = ["init_factors", "dense_tensor", "to_cp_tensor", "loss_and_grad"]
 
 
 def init_factors(n: int, arity: int, seeds, widths, init_scales, *, width: int | None = None,

@@ -46,8 +46,8 @@ from ..bsc import (
 )
 from .model import ACTIVATIONS, forward, hidden, per_instance_loss
 
-__all__ = ["NetworkAnalyzer", "all_logits", "centre_inputs", "neuron_masses", "neuron_strength",
-           "neuron_boxes", "interaction_part", "excluded_restricted", "evaluate_all"]
+__all__ = ["NetworkAnalyzer", "neuron_boxes", "interaction_part", "excluded_restricted",
+           "evaluate_all"]
 
 #: Instances are analysed in chunks of at most this many entries of (tuples × width).
 MAX_ELEMENTS = 1 << 23

@@ -21,7 +21,7 @@ import torch
 from ..batching import Device, tuple_digits
 from ..config import LOSSES, ConfigError
 
-__all__ = ["ACTIVATIONS", "init_params", "forward", "hidden", "per_instance_loss"]
+__all__ = ["ACTIVATIONS", "init_params", "forward"]
 
 #: Activations σ by name.
 ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 from ..config import ConfigError, Instance, grid
 
-__all__ = ["RECIPE", "ACTIVATION_RECIPES", "ACTIVATION_NAMES", "recipe", "network_grid"]
+__all__ = ["RECIPE", "ACTIVATION_RECIPES", "recipe", "network_grid"]
 
 #: The names of the activations σ (the functions are :data:`surrogate.networks.model.ACTIVATIONS`).
 ACTIVATION_NAMES = ("relu", "gelu", "quadratic", "tanh", "silu")

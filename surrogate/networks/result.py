@@ -12,7 +12,7 @@ from tensorly.cp_tensor import CPTensor
 from ..results import RunResult
 from .bilinear import interaction_cp
 
-__all__ = ["NetworkResult", "grok_records", "TEST_THRESHOLDS"]
+__all__ = ["NetworkResult", "grok_records"]
 
 #: Test-accuracy levels whose first crossing step is recorded for every instance.
 TEST_THRESHOLDS = (0.5, 0.9, 0.95, 0.99)
