@@ -19,8 +19,8 @@ from __future__ import annotations
 import torch
 from _batching import loop_rate, parser, report, timed
 
-from surrogate.config import grid
-from surrogate.network import ACTIVATIONS, RECIPE, BatchedNetwork, NetworkConfig, recipe
+from surrogate import RECIPE, BatchedNetwork, NetworkConfig, grid, recipe
+from surrogate.networks.model import ACTIVATIONS
 
 
 def _cfg(args, seeds):

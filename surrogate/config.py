@@ -1,30 +1,33 @@
-"""Configuration of a batch of surrogate runs: shared settings and one :class:`Instance` per
-member of the batch (seed, width, training fraction and per-instance hyper-parameters)."""
+"""What the configurations of both models share: one :class:`Instance` per member of a batch
+(seed, width, training fraction and per-instance hyper-parameters), :func:`grid`, the
+:class:`BatchConfig` base (validation, dict round trip, the differences a resume refuses) and
+:class:`ConfigError`. Nothing here imports torch."""
 
 from __future__ import annotations
 
 import itertools
+import math
+import numbers
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, fields, replace
 
 from wordtensor.errors import WordTensorError
 
-from .model import LOSSES
+__all__ = ["Instance", "grid", "ConfigError"]
 
-__all__ = ["Instance", "SurrogateConfig", "grid", "ConfigError", "OPTIMIZERS", "DTYPES", "DECAYS"]
-
+LOSSES = ("mse", "ce")
 OPTIMIZERS = ("adam", "gd")
 DECAYS = ("l2", "decoupled")
 DTYPES = ("float32", "float64")
 
 
-class ConfigError(WordTensorError, ValueError):
-    """An invalid surrogate configuration.
+class ConfigError(WordTensorError):
+    """An invalid surrogate or network configuration.
 
-    >>> SurrogateConfig("S3", "xy", grid(1, 9), loss="l1")
+    >>> Instance(seed=0, width=0).check()
     Traceback (most recent call last):
     ...
-    surrogate.config.ConfigError: unknown loss 'l1'; choose one of mse, ce
+    surrogate.config.ConfigError: width must be ≥ 1, got 0
     >>> issubclass(ConfigError, ValueError), issubclass(ConfigError, WordTensorError)
     (True, True)
     """
@@ -34,20 +37,18 @@ class ConfigError(WordTensorError, ValueError):
 class Instance:
     """One member of a batch.
 
-    ``seed`` draws the initial factors; ``split_seed`` (default: ``seed``) draws the training
-    tuples: the first ``round(train_fraction · n^k)`` of a random permutation, so splits of one
-    split seed are nested across fractions. ``weight_decay`` acts as set by the config's
-    ``decay`` (an L2 term in the gradient, or decoupled).
+    ``seed`` draws the initial parameters; ``split_seed`` (default: ``seed``) draws the
+    training tuples: the first ``round(train_fraction · n^k)`` of a random permutation, so
+    splits of one split seed are nested across fractions. ``weight_decay`` acts as the model's
+    configuration says (an L2 term in the gradient, or decoupled).
 
     >>> Instance(seed=3, width=9).split, Instance(seed=3, width=9, split_seed=0).split
     (3, 0)
     >>> Instance(seed=0, width=9, train_fraction=0.5).check()       # valid: silent
-    >>> Instance(seed=0, width=0).check()
+    >>> Instance(seed=0, width=9, lr=float("nan")).check()
     Traceback (most recent call last):
     ...
-    surrogate.config.ConfigError: width must be ≥ 1, got 0
-    >>> SurrogateConfig("S3", "xy", [{"seed": 0, "width": 9}]).instances[0] == Instance(0, 9)
-    True
+    surrogate.config.ConfigError: learning rate must be a finite number > 0, got nan
     """
 
     seed: int
@@ -67,12 +68,12 @@ class Instance:
             raise ConfigError(f"width must be ≥ 1, got {self.width}")
         if not 0 < self.train_fraction <= 1:
             raise ConfigError(f"train fraction must be in (0, 1], got {self.train_fraction}")
-        if not self.lr > 0:
-            raise ConfigError(f"learning rate must be > 0, got {self.lr}")
-        if not self.weight_decay >= 0:
-            raise ConfigError(f"weight decay must be ≥ 0, got {self.weight_decay}")
-        if not self.init_scale > 0:
-            raise ConfigError(f"initial scale must be > 0, got {self.init_scale}")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise ConfigError(f"learning rate must be a finite number > 0, got {self.lr}")
+        if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
+            raise ConfigError(f"weight decay must be a finite number ≥ 0, got {self.weight_decay}")
+        if not (math.isfinite(self.init_scale) and self.init_scale > 0):
+            raise ConfigError(f"initial scale must be a finite number > 0, got {self.init_scale}")
         if self.seed < 0 or self.split < 0:
             raise ConfigError(f"seeds must be ≥ 0, got {self.seed} / {self.split}")
 
@@ -95,10 +96,19 @@ def grid(seeds: Iterable[int] | int = 1, widths: Iterable[int] | int = 16,
 
 
 class BatchConfig:
-    """What the surrogate's and the networks' configurations share: a tuple of
-    :class:`Instance` (normalised from dicts), Adam betas, the batch width, dict round trip,
-    ``replace``. Subclasses are frozen dataclasses with ``instances``, ``steps``, ``loss``,
-    ``betas`` and ``dtype`` fields and extend :meth:`check`."""
+    """Base of the surrogate's and the networks' configurations: a tuple of :class:`Instance`
+    (normalised from dicts), Adam betas, the batch width, dict round trip, ``replace`` and
+    :meth:`differences`. Subclasses are frozen dataclasses with ``spec``, ``word``,
+    ``instances``, ``steps``, ``loss``, ``betas``, ``dtype`` and ``log_per_decade`` fields,
+    name the run-folder kind they train in ``KIND``, and extend :meth:`check`.
+
+    >>> from surrogate.cp.config import SurrogateConfig
+    >>> a = SurrogateConfig("S3", "xy", grid(2, 9), steps=100)
+    >>> a.width, isinstance(a, BatchConfig), a.KIND
+    (9, True, 'surrogate')
+    """
+
+    KIND = ""
 
     def __post_init__(self):
         object.__setattr__(self, "instances", tuple(
@@ -111,8 +121,9 @@ class BatchConfig:
             raise ConfigError("a run needs at least one instance")
         for i in self.instances:
             i.check()
-        if self.steps < 0:
-            raise ConfigError(f"steps must be ≥ 0, got {self.steps}")
+        if not isinstance(self.steps, numbers.Integral) or isinstance(self.steps, bool) \
+                or self.steps < 0:
+            raise ConfigError(f"steps must be a whole number ≥ 0, got {self.steps!r}")
         if self.loss not in LOSSES:
             raise ConfigError(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
         if self.dtype not in DTYPES:
@@ -143,43 +154,30 @@ class BatchConfig:
     def replace(self, **kw):
         return replace(self, **kw)
 
+    def differences(self, other: BatchConfig, *, ignore: Iterable[str] = ("steps",)) -> list[str]:
+        """What differs between this (saved) configuration and ``other`` (asked for), one text
+        per setting, instance settings as lists over the instances.
 
-@dataclass(frozen=True)
-class SurrogateConfig(BatchConfig):
-    """Everything that determines a batched run (saved as ``config.json``).
-
-    ``log_per_decade`` log-spaced points per decade of steps carry the metrics and the
-    factor checkpoints. ``active_tol``: a component is active when ‖u‖‖v‖‖w‖ (its Frobenius
-    norm) is at least this; ``purity_tol``: it is assigned to the bsc triplet of its largest
-    masses when each of them is at least this, else it counts as mixed. ``fit_tol``: an exact
-    fit is a max-abs reconstruction error below it.
-
-    >>> cfg = SurrogateConfig("S3", "xy", grid(2, 9), steps=100)
-    >>> SurrogateConfig.from_dict(cfg.to_dict()) == cfg
-    True
-    """
-
-    spec: str
-    word: str
-    instances: tuple[Instance, ...]
-    steps: int = 1000
-    loss: str = "mse"
-    optimizer: str = "adam"
-    betas: tuple[float, float] = (0.9, 0.999)
-    eps: float = 1e-8
-    dtype: str = "float32"
-    log_per_decade: int = 10
-    active_tol: float = 1e-2
-    purity_tol: float = 0.9
-    fit_tol: float = 1e-2
-    decay: str = "l2"
-    extra: dict = field(default_factory=dict, compare=False)
-
-    def check(self) -> None:
-        super().check()
-        if self.optimizer not in OPTIMIZERS:
-            raise ConfigError(f"unknown optimizer {self.optimizer!r}; choose one of "
-                              f"{', '.join(OPTIMIZERS)}")
-        if self.decay not in DECAYS:
-            raise ConfigError(f"unknown weight-decay mode {self.decay!r}; choose one of "
-                              f"{', '.join(DECAYS)}")
+        >>> from surrogate.cp.config import SurrogateConfig
+        >>> saved = SurrogateConfig("S3", "xy", grid(2, 9), steps=100)
+        >>> saved.differences(saved.replace(steps=500))          # only steps: none
+        []
+        >>> saved.differences(SurrogateConfig("S4", "xy", grid(2, 16)))
+        ["spec: saved 'S3', asked 'S4'", 'width: saved [9, 9], asked [16, 16]']
+        """
+        a, b = self.to_dict(), other.to_dict()
+        out = []
+        for f in fields(self):
+            key = f.name
+            if key in ignore or not f.compare or key == "instances" or a.get(key) == b.get(key):
+                continue
+            out.append(f"{key}: saved {a.get(key)!r}, asked {b.get(key)!r}")
+        if len(self.instances) != len(other.instances):
+            out.append(f"instances: saved {len(self.instances)}, asked {len(other.instances)}")
+        else:
+            for f in fields(Instance):
+                sa = [getattr(i, f.name) for i in self.instances]
+                sb = [getattr(i, f.name) for i in other.instances]
+                if sa != sb:
+                    out.append(f"{f.name}: saved {sa}, asked {sb}")
+        return out

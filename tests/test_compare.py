@@ -9,11 +9,23 @@ import pytest
 import torch
 from matplotlib.image import imread
 
-from surrogate import SurrogateConfig, grid, train
-from surrogate.compare import box_lower_bound, compare, plot_compare
-from surrogate.network import NetworkConfig, network_grid, network_phase_diagram, train_network
-from surrogate.network_analysis import plot_network_run
-from surrogate.phase import plot_phase
+from surrogate import (
+    NetworkConfig,
+    SurrogateConfig,
+    compare,
+    grid,
+    load_network_run,
+    network_grid,
+    network_phase_diagram,
+    plot_compare,
+    plot_network_run,
+    plot_phase,
+    train,
+    train_network,
+)
+from surrogate.bsc import FourierTensor
+from surrogate.comparison import box_lower_bound
+from wordtensor import word_tensor
 from wordtensor.cli import main
 
 torch.set_num_threads(1)
@@ -35,7 +47,7 @@ def runs(tmp_path_factory):
 
 def test_compare_blocks_against_rank_bounds(runs):
     net, sur = runs
-    d = compare(net, surrogate_dir=sur)
+    d = compare(net, surrogate=sur)
     assert [b["box"] for b in d["blocks"]] == ["1a,1a,1a", "1b,1b,1b", "2a,2a,2a"]
     for rec in d["blocks"]:
         for key in BLOCK_FIELDS:
@@ -53,11 +65,9 @@ def test_compare_blocks_against_rank_bounds(runs):
 
 
 def test_box_lower_bound_for_other_words():
-    from fusion.decompose import decompose
-
-    dec = decompose("S3", "xyX")
-    for trip in dec.support:
-        lb, method = box_lower_bound(dec, tuple((p,) for p in trip), multiplication=False)
+    ft = FourierTensor(word_tensor("S3", "xyX"))
+    for trip in ft.support:
+        lb, method = box_lower_bound(ft, tuple((p,) for p in trip))
         assert method == "flattening" and 1 <= lb <= 4
 
 
@@ -68,13 +78,11 @@ def test_compare_rejects_mismatched_surrogate(runs, tmp_path):
     from wordtensor import WordTensorError
 
     with pytest.raises(WordTensorError, match="surrogate run"):
-        compare(net, surrogate_dir=other, write=False)
+        compare(net, surrogate=other, write=False)
 
 
 def test_plots_are_pngs_that_read_back(runs, tmp_path):
     net, _ = runs
-    from surrogate.network import load_network_run
-
     res = load_network_run(net)
     paths = plot_network_run(res, tmp_path)
     paths.append(plot_compare(compare(net, write=False), tmp_path / "compare.png"))
@@ -125,7 +133,7 @@ def test_cli_phase_model_network(tmp_path, capsys):
     assert rc == 0
     d = json.loads(capsys.readouterr().out)
     assert d["model"] == "network" and np.array(d["train_acc"]).shape == (2, 2, 1)
-    from surrogate.network import RECIPE
+    from surrogate import RECIPE
 
     assert d["settings"]["weight_decay"] == RECIPE["weight_decay"]  # the recipe, not 1e-5
     assert (out / "phase.png").is_file() and (out / "phase.json").is_file()
@@ -137,6 +145,13 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     assert main(["compare", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "not a network run folder" in err and len(err.strip().splitlines()) == 1
+
+
+def test_compare_refuses_an_instance_the_run_lacks(runs, capsys):
+    net, _ = runs
+    assert main(["compare", str(net), "--instance", "99", "--no-plot"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no instance 99" in err[0] and "0..1" in err[0]
 
 
 def test_cli_text_output(tmp_path, capsys):

@@ -8,26 +8,24 @@ import pytest
 import torch
 
 from fusion import bscs, fourier_basis
-from fusion.ranks import constructive_xy
+from fusion.ranks import rank_bounds
 from surrogate.config import Instance, grid
-from surrogate.network import (
+from surrogate.folders import RunFolderError
+from surrogate.networks import (
     NetworkConfig,
     NetworkRunFolder,
-    forward,
-    init_params,
     load_network_run,
     network_grid,
     train_network,
 )
-from surrogate.network_analysis import (
+from surrogate.networks.analysis import (
     NetworkAnalyzer,
-    bilinear_analysis,
     evaluate_all,
     excluded_restricted,
-    multilinear_ranks,
     neuron_boxes,
 )
-from surrogate.runs import RunFolderError
+from surrogate.networks.bilinear import bilinear_analysis, multilinear_ranks
+from surrogate.networks.model import forward, init_params
 from wordtensor import Group, word_tensor
 
 torch.set_num_threads(1)
@@ -187,8 +185,9 @@ def test_bilinear_part_of_a_hand_built_quadratic_network():
     G = Group.from_spec("S3")
     T = word_tensor(G, "xy")
     A = NetworkAnalyzer(T)
-    cp, recs = constructive_xy(G)
-    w, (U, V, C) = cp
+    rep = rank_bounds(G, "xy")  # the certified (constructive) factors, block by block
+    recs = rep.details["blocks"]
+    w, (U, V, C) = rep.cp
     R = U.shape[1]
     params = {"E": np.stack([U * w, V])[None], "W": (C.T / 2)[None],
               "b1": np.zeros((1, R)), "b2": np.zeros((1, 6))}

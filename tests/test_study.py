@@ -11,11 +11,43 @@ from surrogate.study import study
 from wordtensor import word_tensor
 from wordtensor.cli import main
 
+CALLS: dict[str, int] = {}
+
+
+def _counting(module, name):
+    real = getattr(module, name)
+
+    def wrapper(*args, **kwargs):
+        CALLS[name] = CALLS.get(name, 0) + 1
+        return real(*args, **kwargs)
+
+    return wrapper
+
 
 @pytest.fixture(scope="module")
 def s3_study(tmp_path_factory):
+    """A quick study of S3 xy, counting how often the heavy results are computed."""
+    import fusion.ranks
+    import surrogate.comparison
+    import surrogate.phase
+    import surrogate.study
+    from wordtensor import Group
+
     out = tmp_path_factory.mktemp("study") / "s3"
-    return out, study("S3", "xy", out=out, quick=True, progress=False)
+    with pytest.MonkeyPatch.context() as mp:
+        for module in (surrogate.study, surrogate.comparison, surrogate.phase):
+            mp.setattr(module, "rank_bounds", _counting(fusion.ranks, "rank_bounds"))
+        real = Group.from_spec.__func__
+        mp.setattr(Group, "from_spec", classmethod(
+            lambda cls, *a, **k: (CALLS.__setitem__("from_spec", CALLS.get("from_spec", 0) + 1),
+                                  real(cls, *a, **k))[1]))
+        return out, study("S3", "xy", out=out, quick=True, progress=False)
+
+
+def test_each_heavy_result_is_computed_once(s3_study):
+    # the spec is parsed once (one Group, so its cached irreps and decomposition are built
+    # once) and the rank bounds (with their MILP) computed once; every stage is handed them
+    assert CALLS.get("from_spec") == 1 and CALLS.get("rank_bounds") == 1
 
 
 def test_report_folder_is_complete(s3_study):

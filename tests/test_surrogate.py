@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import tensorly as tl
 import torch
 
-from fusion import fourier_basis
-from fusion.algebras import strassen
-from surrogate import Analyzer, BatchedCP, SurrogateConfig, grid, make_split, train
+from fusion import bscs, fourier_basis
+from surrogate import Analyzer, BatchedCP, SurrogateConfig, grid, train
+from surrogate.batching import log_schedule, make_split
+from surrogate.bsc import box_masses, fourier_segments
 from surrogate.config import ConfigError, Instance
-from surrogate.metrics import box_masses, fourier_segments
-from surrogate.model import cp_tensor, init_factors, loss_and_grad, predict
-from surrogate.phase import rank_bounds, xy_rank_lower_bound, xy_rank_upper_bound
-from surrogate.train import log_schedule
-from wordtensor import Group, word_tensor
+from surrogate.cp.model import dense_tensor, init_factors, loss_and_grad, predict, to_cp_tensor
+from surrogate.phase import phase_bounds
+from wordtensor import Group, WordTensorError, word_tensor
 
 torch.set_num_threads(1)
 F64 = torch.float64
@@ -33,7 +33,7 @@ def test_model_tensor_is_sum_of_outer_products(k):
     spec = ",".join(f"{c}r" for c in letters) + "->" + letters
     for b in range(2):
         ref = torch.einsum(spec, *[th[b, i] for i in range(k + 1)])
-        assert torch.allclose(cp_tensor(th, k)[b], ref, atol=1e-12)
+        assert torch.allclose(dense_tensor(th, k)[b], ref, atol=1e-12)
 
 
 def _reference_loss(theta, k, target, mask, loss):
@@ -193,6 +193,22 @@ def test_config_errors_are_clear():
 
 
 # ------------------------------------------------------------------- exact factors of S3 xy
+def _strassen():
+    """Strassen's 7 products for 2×2 matrices (entries a11, a12, a21, a22 row-major), checked
+    here against the matrix-multiplication tensor T[(i, j), (j, k), (i, k)] = 1."""
+    A = np.array([[1, 0, 0, 1], [0, 0, 1, 1], [1, 0, 0, 0], [0, 0, 0, 1], [1, 1, 0, 0],
+                  [-1, 0, 1, 0], [0, 1, 0, -1]], dtype=float).T
+    B = np.array([[1, 0, 0, 1], [1, 0, 0, 0], [0, 1, 0, -1], [-1, 0, 1, 0], [0, 0, 0, 1],
+                  [1, 1, 0, 0], [0, 0, 1, 1]], dtype=float).T
+    C = np.array([[1, 0, 0, 1, -1, 0, 1], [0, 0, 1, 0, 1, 0, 0], [0, 1, 0, 1, 0, 0, 0],
+                  [1, -1, 1, 0, 0, 1, 0]], dtype=float)
+    T = np.zeros((2, 2, 2, 2, 2, 2))
+    for i, j, k in np.ndindex(2, 2, 2):
+        T[i, j, j, k, i, k] = 1.0
+    assert np.array_equal(np.einsum("ar,br,cr->abc", A, B, C), T.reshape(4, 4, 4))
+    return A, B, C
+
+
 def _strassen_factors_s3():
     """Exact rank-9 CP of S3 xy built in the Fourier basis: one term on each 1-dim bsc and
     Strassen's 7 on the 2-dim block (δ̃ there is √(n/d) × the 2×2 matrix-multiplication
@@ -204,7 +220,7 @@ def _strassen_factors_s3():
     for r, sl in enumerate(FB.slices[:2]):
         U[sl.start, r] = V[sl.start, r] = 1.0
         W[sl.start, r] = np.sqrt(n)
-    _, (A, B, C) = strassen()
+    A, B, C = _strassen()
     sl = FB.slices[2]
     U[sl, 2:], V[sl, 2:], W[sl, 2:] = A, B, np.sqrt(n / 2) * C
     return np.stack([FB.matrix.T @ X for X in (U, V, W)])  # (3, n, 9)
@@ -213,7 +229,7 @@ def _strassen_factors_s3():
 def test_strassen_factors_have_zero_loss():
     T = word_tensor("S3", "xy")
     th = torch.as_tensor(_strassen_factors_s3())[None]
-    assert np.abs(cp_tensor(th, 2)[0].numpy() - T.dense()).max() < 1e-12
+    assert np.abs(dense_tensor(th, 2)[0].numpy() - T.dense()).max() < 1e-12
     target = torch.as_tensor(np.array(T.image, dtype=np.int64))
     onehot = torch.nn.functional.one_hot(target, 6).to(F64)
     L, g = loss_and_grad(th, 2, onehot, torch.full((1, 36, 1), 1 / 36, dtype=F64), "mse")
@@ -240,7 +256,7 @@ def test_width_9_surrogate_started_at_strassen_stays_at_zero_loss():
     m.theta = torch.as_tensor(_strassen_factors_s3())[None].clone()
     for _ in range(20):
         m.step()
-    assert np.abs(cp_tensor(m.theta, 2)[0].numpy() - m.tensor.dense()).max() < 1e-9
+    assert np.abs(dense_tensor(m.theta, 2)[0].numpy() - m.tensor.dense()).max() < 1e-9
 
 
 # -------------------------------------------------------------------------------- metrics
@@ -252,15 +268,15 @@ def test_metrics_against_independent_identities():
     m = A.evaluate(th, mask)
     # Parseval: the triplet blocks of the transformed error add up to ‖T − δ‖²
     assert np.allclose((m["triplet_residual"] ** 2).sum((1, 2, 3)), m["residual"] ** 2)
-    ref = (cp_tensor(th, 2).numpy() - T.dense()[None])
+    ref = (dense_tensor(th, 2).numpy() - T.dense()[None])
     assert np.allclose(m["residual"], np.sqrt((ref**2).sum((1, 2, 3))))
     assert np.allclose(m["box_mass"][:, :, :, :5].sum(2), 1.0)
     # δ's own blocks: only the diagonal (xy on S4 is block diagonal), with ‖δ̃_φφφ‖² = n·dim R_φ
     assert A.support == [(i, i, i) for i in range(5)]
-    assert np.allclose(A.delta_blocks[0, 0, 0] ** 2, 24.0)
-    assert np.allclose((A.delta_blocks**2).sum(), 576.0)
+    assert np.allclose(A.decomposition.norms[0, 0, 0], 24.0)
+    assert np.allclose(A.decomposition.norms.sum(), 576.0)
     # accuracy from an independent argmax
-    pred = cp_tensor(th, 2).numpy().reshape(2, 576, 24).argmax(-1) == np.array(T.image)
+    pred = dense_tensor(th, 2).numpy().reshape(2, 576, 24).argmax(-1) == np.array(T.image)
     assert np.allclose(m["train_acc"], [pred[b][mask[b]].mean() for b in range(2)])
     assert np.allclose(m["test_acc"], [pred[b][~mask[b]].mean() for b in range(2)])
 
@@ -284,20 +300,33 @@ def test_log_schedule():
 
 
 # ---------------------------------------------------------------------------- rank bounds
-def test_rank_bounds_of_group_algebras():
-    # Alder–Strassen 2n − t against the known number of real irreducible representations
-    assert xy_rank_lower_bound(Group.from_spec("S3")) == 2 * 6 - 3
-    assert xy_rank_lower_bound(Group.from_spec("Q8")) == 2 * 8 - 5
-    # upper: S3 = R ⊕ R ⊕ M2(R): 1 + 1 + 7 (Strassen); Q8 = 4R ⊕ H: 4 + 8
-    assert xy_rank_upper_bound(Group.from_spec("S3")) == 9
-    assert xy_rank_upper_bound(Group.from_spec("Q8")) == 12
-    b = rank_bounds(word_tensor("S3", "xy"))
-    assert (b.lower, b.upper) == (9, 9)
-    assert rank_bounds(word_tensor("S3", "xy"), (3, None)).lower == 3
+def test_phase_bounds_of_group_algebras():
+    # from fusion.ranks: Alder–Strassen 2n − t below (t = number of real irreducible
+    # representations), and the blocks' best known ranks above
+    for spec, upper in (("S3", 9), ("Q8", 12)):  # S3 = 2R ⊕ M2(R): 1 + 1 + 7; Q8 = 4R ⊕ H: 4 + 8
+        G = Group.from_spec(spec)
+        b = phase_bounds(word_tensor(G, "xy"))
+        assert b.upper == upper and 2 * G.order - len(bscs(G)) <= b.lower <= upper
+        assert b.source.startswith("fusion.ranks")
+    assert phase_bounds(word_tensor("S3", "xy")).lower == 9
+    assert phase_bounds(word_tensor("S3", "xy"), (3, None)).lower == 3
+    with pytest.raises(WordTensorError, match="lower ≤ upper"):
+        phase_bounds(word_tensor("S3", "xy"), (10, 5))
     # a three-variable word (outside fusion.ranks) gets the flattening bound only: Z3 xyz has
     # rank-3 flattenings (each unfolding is n × n^k with n distinct rows)
-    b = rank_bounds(word_tensor("Z3", "xyz"))
+    b = phase_bounds(word_tensor("Z3", "xyz"))
     assert (b.lower, b.upper, b.source) == (3, None, "flattening")
+
+
+def test_factors_as_cp_tensors():
+    res = train(_cfg(grid(1, [6, 9]), steps=10), progress=False)
+    for b, m in enumerate((6, 9)):
+        cp = res.cp_tensor(b)
+        assert cp.rank == m and [f.shape for f in cp.factors] == [(6, m)] * 3
+        assert np.allclose(tl.cp_to_tensor(cp), dense_tensor(torch.as_tensor(res.final_factors), 2)[b])
+    first = res.cp_tensor(1, step=0)
+    assert np.array_equal(first.factors[0], res.factors[0][1, 0, :, :9])
+    assert to_cp_tensor(res.final_factors, 0).rank == 9  # the padded width without ``width``
 
 
 # ----------------------------------------------------------------------- longer words, GPU

@@ -3,16 +3,30 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
 import torch
 from matplotlib.image import imread
 
-from surrogate import Instance, RunFolder, RunFolderError, SurrogateConfig, grid, load_run, train
-from surrogate.phase import phase_diagram, plot_phase
-from surrogate.plots import plot_run
-from surrogate.train import make_split
+from surrogate import (
+    Instance,
+    RunFolderError,
+    SurrogateConfig,
+    grid,
+    load_run,
+    phase_diagram,
+    plot_phase,
+    plot_run,
+    train,
+)
+from surrogate.batching import make_split
+from surrogate.cp import BatchedCP, SurrogateRunFolder
+from surrogate.folders import ConfigMismatchError, RunExistsError
 from wordtensor.cli import main
 
 torch.set_num_threads(1)
@@ -30,14 +44,19 @@ def _read(folder, name):
         return {k: z[k] for k in z.files}
 
 
+def _checkpoints(folder):
+    """{step: arrays} of a run folder's checkpoint files."""
+    return {int(p.stem.removeprefix("step-")): _read(p.parent, p.name)
+            for p in sorted((folder / "checkpoints").glob("step-*.npz"))}
+
+
 def test_run_folder_contents_and_split_reload(tmp_path):
     cfg = _cfg()
     res = train(cfg, run_dir=tmp_path / "run", progress=False)
     d = tmp_path / "run"
-    for name in ("config.json", "split.npz", "metrics.csv", "factors.npz", "dynamics.npz",
-                 "state.npz", "summary.json"):
+    for name in ("config.json", "split.npz", "metrics.csv", "state.npz", "summary.json"):
         assert (d / name).is_file(), name
-    assert not list(d.glob(".*.tmp"))  # no temporary files left behind
+    assert not list(d.rglob(".*.tmp")) and not (d / "lock").exists()  # nothing left behind
     split = _read(d, "split.npz")
     for b, inst in enumerate(cfg.instances):
         assert np.array_equal(split["train_mask"][b], make_split(36, inst.train_fraction, inst.split))
@@ -45,28 +64,44 @@ def test_run_folder_contents_and_split_reload(tmp_path):
     assert back.config == cfg
     assert np.array_equal(back.train_mask, res.train_mask)
     assert back.rows == res.rows and back.steps == res.steps
-    fac = _read(d, "factors.npz")
-    assert list(fac["steps"]) == res.steps and fac["factors"].shape[1:] == (4, 3, 6, 9)
-    assert np.array_equal(fac["factors"][-1], res.final_factors)
+    ck = _checkpoints(d)  # one file per log step
+    assert list(ck) == res.steps and ck[60]["factors"].shape == (4, 3, 6, 9)
+    assert np.array_equal(ck[60]["factors"], res.final_factors)
+    assert set(ck[60]) == {"factors", "triplet_residual", "box_mass", "strength", "dominant",
+                           "purity", "active"}
     # a saved split is used as saved, even if the split rule were to change
     tampered = split["train_mask"].copy()
     tampered[0] = ~tampered[0]
-    from surrogate.train import BatchedCP
-
     m = BatchedCP(cfg, train_mask=tampered)
     assert np.array_equal(m.train_mask, tampered)
 
 
 def test_existing_folder_needs_resume(tmp_path):
     train(_cfg(steps=5), run_dir=tmp_path, progress=False)
-    with pytest.raises(RunFolderError, match="resume"):
+    with pytest.raises(RunExistsError, match="resume"):
         train(_cfg(steps=5), run_dir=tmp_path, progress=False)
-    with pytest.raises(RunFolderError, match="different configuration"):
+    with pytest.raises(ConfigMismatchError, match="different configuration.*loss: saved 'mse'"):
         train(_cfg(steps=5, loss="ce"), run_dir=tmp_path, resume=True, progress=False)
+    assert issubclass(ConfigMismatchError, RunFolderError)
 
 
 class _Killed(Exception):
     pass
+
+
+def _assert_same_run(a, b):
+    """Two run folders hold bitwise the same state, checkpoints and metrics."""
+    sa, sb = _read(a, "state.npz"), _read(b, "state.npz")
+    assert sa.keys() == sb.keys()
+    for k in sa:
+        assert np.array_equal(sa[k], sb[k]), ("state", k)
+    ca, cb = _checkpoints(a), _checkpoints(b)
+    assert ca.keys() == cb.keys()
+    for step in ca:
+        assert ca[step].keys() == cb[step].keys()
+        for k in ca[step]:
+            assert np.array_equal(ca[step][k], cb[step][k]), (step, k)
+    assert (a / "metrics.csv").read_bytes() == (b / "metrics.csv").read_bytes()
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
@@ -83,17 +118,48 @@ def test_resume_equals_uninterrupted(tmp_path, dtype):
         train(cfg, run_dir=tmp_path / "cut", progress=False, callback=kill)
     assert int(_read(tmp_path / "cut", "state.npz")["t"]) == 40
     resumed = train(cfg, run_dir=tmp_path / "cut", resume=True, progress=False)
-    for name in ("state.npz", "factors.npz", "dynamics.npz"):
-        a, b = _read(tmp_path / "full", name), _read(tmp_path / "cut", name)
-        assert a.keys() == b.keys()
-        for k in a:
-            assert np.array_equal(a[k], b[k]), (name, k)
-    assert (tmp_path / "full" / "metrics.csv").read_text() == \
-        (tmp_path / "cut" / "metrics.csv").read_text()
+    _assert_same_run(tmp_path / "full", tmp_path / "cut")
     assert resumed.summary()["test_accuracy"] == full.summary()["test_accuracy"]
     # extending a finished run: only the step count may change
     longer = train(cfg.replace(steps=100), run_dir=tmp_path / "cut", resume=True, progress=False)
-    assert longer.steps[-1] == 100 and RunFolder(tmp_path / "cut").read_config().steps == 100
+    assert longer.steps[-1] == 100
+    assert SurrogateRunFolder(tmp_path / "cut").read_config().steps == 100
+
+
+_RUNNER = """
+import sys, time
+import torch
+torch.set_num_threads(1)
+from surrogate import SurrogateConfig, grid, train
+from surrogate.config import Instance
+cfg = SurrogateConfig("S3", "xy", grid(2, [6, 9], 0.7) + (Instance(3, 9, 1.0, lr=1e6,
+                      init_scale=3.0),), steps=3000, dtype="float64", log_per_decade=20)
+train(cfg, run_dir=sys.argv[1], progress=False, state_every_s=0.02,
+      callback=lambda step, model: time.sleep(0.0005))
+"""
+
+
+def test_killed_subprocess_resumes_bitwise_identical(tmp_path):
+    cfg = SurrogateConfig("S3", "xy", grid(2, [6, 9], 0.7) + (
+        Instance(3, 9, 1.0, lr=1e6, init_scale=3.0),), steps=3000, dtype="float64",
+        log_per_decade=20)
+    cut = tmp_path / "cut"
+    proc = subprocess.Popen([sys.executable, "-c", _RUNNER, str(cut)], stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.monotonic() + 120
+    while not (cut / "state.npz").exists():
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+        time.sleep(0.01)
+    time.sleep(0.3)  # somewhere inside the run: a log step, a state, or between them
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert int(_read(cut, "state.npz")["t"]) < 3000 and not (cut / "summary.json").exists()
+    resumed = train(cfg, run_dir=cut, resume=True, progress=False)
+    full = train(cfg, run_dir=tmp_path / "full", progress=False)
+    _assert_same_run(tmp_path / "full", cut)
+    assert resumed.summary()["test_accuracy"] == full.summary()["test_accuracy"]
+    assert not list(cut.rglob(".*.tmp")) and not (cut / "lock").exists()
 
 
 def test_nan_stops_only_that_instance(tmp_path):
@@ -138,8 +204,7 @@ def test_phase_diagram_on_a_tiny_grid(tmp_path):
     assert d["mean_test_acc"][0][1] is None
     img = imread(plot_phase(pr, tmp_path / "phase.png"))
     assert img.ndim == 3
-    pr2 = phase_diagram("S3", "xy", [3], [0.5], 1, steps=5, progress=False,
-                        rank_bounds_=(2, 4))
+    pr2 = phase_diagram("S3", "xy", [3], [0.5], 1, steps=5, progress=False, bounds=(2, 4))
     assert (pr2.bounds.lower, pr2.bounds.upper, pr2.bounds.source) == (2, 4, "given")
 
 

@@ -23,15 +23,16 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from tensorly.cp_tensor import CPTensor
 
-__all__ = ["LOSSES", "init_factors", "products", "predict", "cp_tensor", "loss_and_grad",
-           "data_loss", "tuple_digits"]
+from ..batching import Device, tuple_digits
+from ..config import LOSSES, ConfigError
 
-LOSSES = ("mse", "ce")
+__all__ = ["init_factors", "dense_tensor", "to_cp_tensor", "loss_and_grad"]
 
 
 def init_factors(n: int, arity: int, seeds, widths, init_scales, *, width: int | None = None,
-                 dtype=torch.float64, device="cpu") -> torch.Tensor:
+                 dtype: torch.dtype = torch.float64, device: Device = "cpu") -> torch.Tensor:
     """Random factors for a batch: theta (B, arity+1, n, M), entries N(0, init_scale²).
 
     Instance b depends only on (seeds[b], widths[b], init_scales[b]) — not on its position in
@@ -46,7 +47,7 @@ def init_factors(n: int, arity: int, seeds, widths, init_scales, *, width: int |
     widths = [int(m) for m in widths]
     M = max(widths) if width is None else int(width)
     if M < max(widths):
-        raise ValueError(f"width {M} is smaller than the widest instance ({max(widths)})")
+        raise ConfigError(f"width {M} is smaller than the widest instance ({max(widths)})")
     out = np.zeros((len(widths), arity + 1, n, M))
     for b, (seed, m, scale) in enumerate(zip(seeds, widths, init_scales)):
         for i in range(arity + 1):
@@ -85,11 +86,11 @@ def predict(theta: torch.Tensor, arity: int, P: torch.Tensor | None = None) -> t
     return torch.bmm(P, theta[:, arity].transpose(1, 2))
 
 
-def cp_tensor(theta: torch.Tensor, arity: int) -> torch.Tensor:
+def dense_tensor(theta: torch.Tensor, arity: int) -> torch.Tensor:
     """The model's dense tensors (B, n, …, n) with arity+1 modes.
 
     >>> th = init_factors(3, 2, [0, 1], [4, 2], [0.5, 0.5])
-    >>> T = cp_tensor(th, 2)
+    >>> T = dense_tensor(th, 2)
     >>> T.shape
     torch.Size([2, 3, 3, 3])
     >>> bool(torch.allclose(T, torch.einsum("zar,zbr,zcr->zabc", th[:, 0], th[:, 1], th[:, 2])))
@@ -97,6 +98,25 @@ def cp_tensor(theta: torch.Tensor, arity: int) -> torch.Tensor:
     """
     B, _, n, _ = theta.shape
     return predict(theta, arity).reshape((B,) + (n,) * (arity + 1))
+
+
+def to_cp_tensor(theta: torch.Tensor | np.ndarray, instance: int = 0,
+                 width: int | None = None) -> CPTensor:
+    """Instance ``instance`` of a batch ``theta`` (B, k+1, n, M) as a tensorly ``CPTensor``:
+    unit weights and the k+1 factor matrices (n × width; default the full width M).
+
+    >>> import tensorly as tl
+    >>> th = init_factors(3, 2, [0, 1], [4, 2], [0.5, 0.5])
+    >>> cp = to_cp_tensor(th, 1, width=2)
+    >>> [f.shape for f in cp.factors]
+    [(3, 2), (3, 2), (3, 2)]
+    >>> bool(np.allclose(tl.cp_to_tensor(cp), dense_tensor(th, 2)[1].numpy()))
+    True
+    """
+    th = theta.detach().cpu().numpy() if torch.is_tensor(theta) else np.asarray(theta)
+    m = th.shape[-1] if width is None else int(width)
+    factors = [np.array(th[instance, i, :, :m]) for i in range(th.shape[1])]
+    return CPTensor((np.ones(m, dtype=th.dtype), factors))
 
 
 def _dloss(f: torch.Tensor, onehot: torch.Tensor, weight: torch.Tensor, loss: str):
@@ -110,7 +130,7 @@ def _dloss(f: torch.Tensor, onehot: torch.Tensor, weight: torch.Tensor, loss: st
         logp = torch.log_softmax(f, dim=-1)
         E = (logp.exp() - onehot) * weight
         return E, -(logp * onehot * weight).sum((1, 2))
-    raise ValueError(f"unknown loss {loss!r}; choose one of {LOSSES}")
+    raise ConfigError(f"unknown loss {loss!r}; choose one of {LOSSES}")
 
 
 def data_loss(f: torch.Tensor, onehot: torch.Tensor, weight: torch.Tensor, loss: str
@@ -133,17 +153,6 @@ def data_loss(f: torch.Tensor, onehot: torch.Tensor, weight: torch.Tensor, loss:
     if weight.dim() == 2:
         weight = weight[..., None]
     return _dloss(f, onehot, weight, loss)[1]
-
-
-def tuple_digits(index: torch.Tensor, n: int, arity: int) -> list[torch.Tensor]:
-    """The inputs (a_1, …, a_k) of flat tuple indices (C order), one tensor per variable.
-
-    >>> [d.tolist() for d in tuple_digits(torch.tensor([0, 5, 7]), 3, 2)]   # 5 = 1·3 + 2
-    [[0, 1, 2], [0, 2, 1]]
-    >>> [d.tolist() for d in tuple_digits(torch.tensor([23]), 3, 3)]       # 23 = 2·9 + 1·3 + 2
-    [[2], [1], [2]]
-    """
-    return [(index // n ** (arity - 1 - i)) % n for i in range(arity)]
 
 
 def loss_and_grad(theta: torch.Tensor, arity: int, onehot: torch.Tensor, weight: torch.Tensor,
@@ -179,13 +188,7 @@ def loss_and_grad(theta: torch.Tensor, arity: int, onehot: torch.Tensor, weight:
         return _loss_and_grad_at(theta, arity, onehot, weight, loss, index)
     B, _, n, M = theta.shape
     k = arity
-    P = products(theta, k)
-    W = theta[:, k]
-    f = torch.bmm(P, W.transpose(1, 2))
-    E, L = _dloss(f, onehot, weight, loss)
-    grad = torch.empty_like(theta)
-    grad[:, k] = torch.bmm(E.transpose(1, 2), P)
-    G = torch.bmm(E, W)  # (B, N, M)
+    L, grad, G = _output_part(products(theta, k), theta, k, onehot, weight, loss)  # G: (B, N, M)
     if k == 1:
         grad[:, 0] = G
     elif k == 2:
@@ -206,6 +209,16 @@ def loss_and_grad(theta: torch.Tensor, arity: int, onehot: torch.Tensor, weight:
     return L, grad
 
 
+def _output_part(P, theta, k, onehot, weight, loss):
+    """(loss, gradient with its output-factor part filled in, E W) from the input products
+    P (B, S, M): f̂ = P Wᵀ, E = ∂L/∂f̂, ∂L/∂W = Eᵀ P."""
+    W = theta[:, k]
+    E, L = _dloss(torch.bmm(P, W.transpose(1, 2)), onehot, weight, loss)
+    grad = torch.empty_like(theta)
+    grad[:, k] = torch.bmm(E.transpose(1, 2), P)
+    return L, grad, torch.bmm(E, W)
+
+
 def _loss_and_grad_at(theta, arity, onehot, weight, loss, index):
     B, _, n, M = theta.shape
     k = arity
@@ -217,12 +230,7 @@ def _loss_and_grad_at(theta, arity, onehot, weight, loss, index):
     P = rows[0]
     for i in range(1, k):
         P = P * rows[i]
-    W = theta[:, k]
-    f = torch.bmm(P, W.transpose(1, 2))
-    E, L = _dloss(f, onehot, weight, loss)
-    grad = torch.empty_like(theta)
-    grad[:, k] = torch.bmm(E.transpose(1, 2), P)
-    G = torch.bmm(E, W)  # (B, S, M)
+    L, grad, G = _output_part(P, theta, k, onehot, weight, loss)  # G: (B, S, M)
     for i in range(k):
         Q = G
         for j in range(k):

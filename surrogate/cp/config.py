@@ -1,0 +1,59 @@
+"""The configuration of a batch of CP surrogates (:class:`SurrogateConfig`, saved as a run
+folder's ``config.json``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from ..config import DECAYS, OPTIMIZERS, BatchConfig, ConfigError, Instance
+
+__all__ = ["SurrogateConfig"]
+
+
+@dataclass(frozen=True)
+class SurrogateConfig(BatchConfig):
+    """Everything that determines a batched surrogate run.
+
+    ``log_per_decade`` log-spaced points per decade of steps carry the metrics and the
+    factor checkpoints. ``active_tol``: a component is active when ‖u‖‖v‖‖w‖ (its Frobenius
+    norm) is at least this; ``purity_tol``: it is assigned to the bsc triplet of its largest
+    masses when each of them is at least this, else it counts as mixed. ``fit_tol``: an exact
+    fit is a max-abs reconstruction error below it.
+
+    >>> from surrogate.config import grid
+    >>> cfg = SurrogateConfig("S3", "xy", grid(2, 9), steps=100)
+    >>> SurrogateConfig.from_dict(cfg.to_dict()) == cfg
+    True
+    >>> SurrogateConfig("S3", "xy", grid(1, 9), loss="l1")
+    Traceback (most recent call last):
+    ...
+    surrogate.config.ConfigError: unknown loss 'l1'; choose one of mse, ce
+    """
+
+    KIND: ClassVar[str] = "surrogate"
+
+    spec: str
+    word: str
+    instances: tuple[Instance, ...]
+    steps: int = 1000
+    loss: str = "mse"
+    optimizer: str = "adam"
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = 1e-8
+    dtype: str = "float32"
+    log_per_decade: int = 10
+    active_tol: float = 1e-2
+    purity_tol: float = 0.9
+    fit_tol: float = 1e-2
+    decay: str = "l2"
+    extra: dict = field(default_factory=dict, compare=False)
+
+    def check(self) -> None:
+        super().check()
+        if self.optimizer not in OPTIMIZERS:
+            raise ConfigError(f"unknown optimizer {self.optimizer!r}; choose one of "
+                              f"{', '.join(OPTIMIZERS)}")
+        if self.decay not in DECAYS:
+            raise ConfigError(f"unknown weight-decay mode {self.decay!r}; choose one of "
+                              f"{', '.join(DECAYS)}")
