@@ -181,14 +181,11 @@ class FourierTensor:
         """δ's box tensor for the box ``sets`` (one set of bscs per mode), from the blocks of
         its triplet decomposition; with ``centred`` the rows of the trivial bsc are zero (δ
         centred along every mode, which is what the softmax and the input biases see)."""
-        idx = self.box_index(sets)
-        out = np.zeros(tuple(len(i) for i in idx))
-        sizes = [[self.slices[p].stop - self.slices[p].start for p in s] for s in sets]
-        offs = [np.concatenate([[0], np.cumsum(z)]) for z in sizes]
-        for trip, block in self.decomposition.blocks.items():
-            if all(t in s for t, s in zip(trip, sets)):
-                if centred and self.trivial in trip:
-                    continue
-                pos = [list(s).index(t) for s, t in zip(sets, trip)]
-                out[tuple(slice(o[p], o[p + 1]) for o, p in zip(offs, pos))] = block
+        out = self.decomposition.box(sets)
+        if centred:  # zero the rows of the trivial bsc in every mode
+            for m, s in enumerate(sets):
+                if self.trivial in s:
+                    pos = sum(self.slices[p].stop - self.slices[p].start
+                              for p in s[:list(s).index(self.trivial)])
+                    out[(slice(None),) * m + (pos,)] = 0
         return out

@@ -31,13 +31,11 @@ from pathlib import Path
 
 import numpy as np
 
-from fusion.decompose import is_multiplication
 from fusion.ranks import rank_bounds
+from fusion.ranks.lower import box_lower_bound
 from wordtensor import WordTensorError, word_tensor
-from wordtensor.linalg import flattening_rank
 from wordtensor.storage import write_json
 
-from .bsc import FourierTensor
 from .cp.result import TrainResult
 from .cp.runs import load_run
 from .folders import RunLock
@@ -46,7 +44,7 @@ from .networks.bilinear import bilinear_analysis
 from .networks.result import NetworkResult
 from .networks.runs import load_network_run
 
-__all__ = ["compare", "compare_text", "box_lower_bound"]
+__all__ = ["compare", "compare_text"]
 
 
 def _median(values):
@@ -56,31 +54,6 @@ def _median(values):
 
 def _in_box(triplet, sets) -> bool:
     return all(t in s for t, s in zip(triplet, sets))
-
-
-def box_lower_bound(ft: FourierTensor, sets) -> tuple[int, str]:
-    """(lower bound, method) for the rank of δ restricted to the box ``sets`` (module
-    docstring): the largest flattening rank of the box, and Alder–Strassen 2s − 1 for a
-    diagonal block (φ, φ, φ) of xy with s = dim R_φ.
-
-    >>> from wordtensor import word_tensor
-    >>> ft = FourierTensor(word_tensor("S3", "xy"))
-    >>> [box_lower_bound(ft, ((p,), (p,), (p,))) for p in range(3)]
-    [(1, 'flattening'), (1, 'flattening'), (7, 'alder-strassen 2s-1')]
-    >>> box_lower_bound(FourierTensor(word_tensor("S3", "yx")), ((2,), (2,), (2,)))
-    (4, 'flattening')
-
-    (1 + 1 + 7 = 9, the rank of the whole tensor: Strassen's 7 is optimal for M_2(R).)
-    """
-    X = ft.box_tensor(sets)
-    best = max(flattening_rank(X, (m,), exact=False, tol=1e-9) for m in range(X.ndim))
-    method = "flattening"
-    if (is_multiplication(ft.tensor.word) and all(len(s) == 1 for s in sets)
-            and len({s[0] for s in sets}) == 1):
-        s = ft.slices[sets[0][0]].stop - ft.slices[sets[0][0]].start
-        if 2 * s - 1 > best:
-            best, method = 2 * s - 1, "alder-strassen 2s-1"
-    return best, method
 
 
 def _surrogate_counts(sres: TrainResult, spec: str, word: str, boxes):
@@ -176,7 +149,7 @@ def compare(network: NetworkResult | str | os.PathLike, *,
         sur, sur_info = _surrogate_counts(sres, cfg.spec, cfg.word, sets_list)
     blocks = []
     for i, (sets, upper, upper_method) in enumerate(boxes):
-        lower, lower_method = box_lower_bound(an, sets)
+        lower, lower_method = box_lower_bound(an.decomposition, sets)
         trips = [t for t in an.support if _in_box(t, sets)]
         neurons = [c[i] for c in neuron_counts]
         bl = [x["blocks"][i] for x in bil]

@@ -9,6 +9,7 @@ import pytest
 import torch
 from matplotlib.image import imread
 
+from fusion.ranks.lower import box_lower_bound
 from surrogate import (
     NetworkConfig,
     SurrogateConfig,
@@ -24,7 +25,6 @@ from surrogate import (
     train_network,
 )
 from surrogate.bsc import FourierTensor
-from surrogate.comparison import box_lower_bound
 from wordtensor import word_tensor
 from wordtensor.cli import main
 
@@ -67,7 +67,7 @@ def test_compare_blocks_against_rank_bounds(runs):
 def test_box_lower_bound_for_other_words():
     ft = FourierTensor(word_tensor("S3", "xyX"))
     for trip in ft.support:
-        lb, method = box_lower_bound(ft, tuple((p,) for p in trip))
+        lb, method = box_lower_bound(ft.decomposition, tuple((p,) for p in trip))
         assert method == "flattening" and 1 <= lb <= 4
 
 

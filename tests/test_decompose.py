@@ -1,6 +1,6 @@
 """Triplet decomposition of word tensors (``fusion.decompose``) against independent truth.
 
-Pieces are recomputed in the group basis from the projectors P_φ (DESIGN.md's definition
+Pieces are recomputed in the group basis from the projectors P_φ (docs/design.md's definition
 δ^{φψζ} = (P_φ ⊗ P_ψ ⊗ P_ζ)δ, nothing from the Fourier basis); supports of abelian words are
 derived by hand from the characters of Z_n; bsc dimensions come from GAP's character table.
 """

@@ -43,7 +43,7 @@ def fusion_rules(G: Group) -> np.ndarray:
 
 
 def bsc_fusion_rules(G: Group) -> np.ndarray:
-    """N[φ, ψ, ζ] = ⟨χ_φ χ_ψ, χ_ζ⟩ with DESIGN.md's bsc characters χ_φ (χ for ν = ±1,
+    """N[φ, ψ, ζ] = ⟨χ_φ χ_ψ, χ_ζ⟩ with the bsc characters χ_φ of docs/design.md (χ for ν = ±1,
     χ + χ̄ for ν = 0), in the order of ``bscs(G)``.
 
     >>> from wordtensor import Group
@@ -113,7 +113,7 @@ def decompose_real_character(G: Group, chi: np.ndarray) -> np.ndarray:
 
 
 def bsc_tensor_power(G: Group, zeta: int, power: int) -> np.ndarray:
-    """⟨χ_ζ^power, χ_φ⟩ for every bsc φ (DESIGN.md's "φ ⊂ ζ^{⊗n}" means this is > 0); the
+    """⟨χ_ζ^power, χ_φ⟩ for every bsc φ (docs/design.md's "φ ⊂ ζ^{⊗n}" means this is > 0); the
     zeroth power is the trivial character.
 
     >>> from wordtensor import Group
