@@ -123,7 +123,8 @@ def lower_bounds(T: WordTensor, *, koszul: bool = True, max_dim: int = MAX_DIM,
     relabelled xy, Alder–Strassen and the minimal-rank +1; the restrictions (separated words;
     substitutions for k ≥ 3); the Koszul–Young flattenings (``koszul=True``, matrices of side
     ≤ ``max_dim``). A restriction or Koszul–Young bound that cannot beat the bounds before it
-    is not computed; a configuration over ``max_dim`` is noted in ``skipped`` (a list).
+    is not computed (for a relabelled xy no Koszul–Young bound can); a configuration over
+    ``max_dim`` is noted in ``skipped`` (a list).
 
     >>> [(b.value, b.method) for b in lower_bounds(word_tensor("Q8", "xy"))][:5]
     [(8, 'flattening'), (8, 'flattening'), (8, 'flattening'), (11, 'alder-strassen'), (12, 'minimal-rank+1')]
@@ -146,7 +147,10 @@ def lower_bounds(T: WordTensor, *, koszul: bool = True, max_dim: int = MAX_DIM,
     if T.arity >= 3:
         beat = max(b.value for b in out)
         out += _substitution_bounds(T, beat, max_dim, skipped)
-    if koszul:
+    # For a relabelled xy, Koszul–Young with p ≤ 3 cannot beat 2n − t: over C, R[G] becomes
+    # ⊕ M_d(C) over the complex irreps, the map splits into one block per irrep, and a block
+    # gives at most 1 (d = 1) or (2p+1)/(p+1)·d² ≤ 2d² − 1 (d ≥ 2), which sum to 2n − t_C.
+    if koszul and equiv is None:
         beat = max(b.value for b in out)
         kb, sk = koszul_young_bounds(T, beat=beat, max_dim=max_dim)
         out += kb

@@ -141,6 +141,7 @@ def separated_restriction_bounds(T: WordTensor, *, beat: int = 0) -> list[LowerB
             continue
         S = subgroup_group(G, H)
         detail = {"subgroup": S.name, "subgroup_order": S.order,
+                  "subgroup_generators": [S.labels[g] for g in S.generators],
                   "left_coset": G.labels[cosets[0]], "right_coset": G.labels[cosets[1]],
                   "word": f"{u.reduced()} · {v.reduced()}" if not swapped
                           else f"{v.reduced()} · {u.reduced()}"}
