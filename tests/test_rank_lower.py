@@ -229,6 +229,27 @@ def test_three_variable_words_get_every_grouping():
         rank_bounds(group("S3"), "xyz")
 
 
+def test_large_flattenings_are_deduplicated_then_sketched_soundly(monkeypatch):
+    """Past the size limits the rank of distinct rows/columns, then of a random sketch L·U·R,
+    is used: never more than the exact rank, and equal to it when the width allows."""
+    import fusion.ranks.lower as lower
+
+    T = word_tensor(group("A4"), "xyzXYZ")
+    exact = [b.value for b in lower.flattening_bounds(T)]
+    assert exact == [12, 12, 12, 4, 28, 37, 28]
+    monkeypatch.setattr(lower, "_DEDUP_SIDE", 5)
+    monkeypatch.setattr(lower, "_SKETCH_WIDTH", 40)
+    assert [b.value for b in lower.flattening_bounds(T)] == exact
+    monkeypatch.setattr(lower, "_SKETCH_WIDTH", 20)
+    small = lower.flattening_bounds(T)
+    assert [b.value for b in small] == [min(r, 20) for r in exact] and "sketch" in small[5].detail
+    skipped: list[str] = []
+    monkeypatch.setattr(lower, "_MAX_SKETCH_WORK", 10)
+    left = lower.flattening_bounds(T, skipped)  # the output has 4 distinct rows: still exact
+    assert [(b.value, b.detail["modes"]) for b in left] == [(4, (3,))]
+    assert len(skipped) == 6 and "too large to sketch" in skipped[0]
+
+
 def test_substitution_restricts_a_variable_to_the_identity():
     """Z5 xyz: every flattening is 5, y = 1 leaves xz ≅ xy of Z5, rank 2·5 − 3 = 7."""
     bounds = lower_bounds(word_tensor(group("Z5"), "xyz"))

@@ -21,7 +21,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from wordtensor import WordTensor, word_tensor
-from wordtensor.linalg import flattening_rank, unfold
+from wordtensor.errors import WordTensorError
+from wordtensor.linalg import PRIME, flattening_rank, rank_mod_p, unfold
 
 from ..decompose import TripletDecomposition, is_multiplication
 from .bound import REFERENCES, LowerBound, best_lower_bound
@@ -32,8 +33,12 @@ from .restriction import separated_restriction_bounds, substituted_word
 
 __all__ = ["lower_bounds", "lower_bound", "box_lower_bound", "flattening_bounds"]
 
-#: Past this many rows and columns a flattening's distinct rows and columns are taken first.
+#: Past this many rows and columns a flattening's distinct rows and columns are taken first,
+#: and if they are still more, the rank of a random integer sketch U·R (width _DEDUP_SIDE).
 _DEDUP_SIDE = 2000
+#: The sketch L·U·R is _SKETCH_WIDTH × _SKETCH_WIDTH; it costs at most _MAX_SKETCH_WORK.
+_SKETCH_WIDTH = 1200
+_MAX_SKETCH_WORK = 10**10
 
 
 def _groupings(d: int) -> list[tuple[int, ...]]:
@@ -46,23 +51,52 @@ def _groupings(d: int) -> list[tuple[int, ...]]:
     return out
 
 
-def _distinct_rank(T: WordTensor, modes: tuple[int, ...]) -> int:
-    """The exact rank of the flattening ``modes``, from its distinct rows and columns (the
-    same rank; a 0/1 flattening of a word tensor repeats many of them)."""
-    U = unfold(T, modes).tocsr()
-    U.sort_indices()
+def _distinct(U):
+    """The distinct rows, then the distinct columns, of a 0/1 CSR matrix (same rank), as CSR."""
     for _ in range(2):
+        U = U.tocsr()
+        U.sort_indices()
         keys = [U.indices[U.indptr[i]:U.indptr[i + 1]].tobytes() for i in range(U.shape[0])]
         _, first = np.unique(np.array(keys, dtype=object), return_index=True)
-        U = U[np.sort(first)].T.tocsr()
-        U.sort_indices()
-    coo = U.tocoo()
-    return flattening_rank((np.stack([coo.row, coo.col], axis=1), coo.data, U.shape), (0,))
+        U = U[np.sort(first)].T
+    return U.tocsr()
 
 
-def flattening_bounds(T: WordTensor) -> list[LowerBound]:
+def _flattening_bound(T: WordTensor, modes: tuple[int, ...], skipped: list[str]) -> LowerBound | None:
+    """The flattening ``modes`` of δ: its exact rank over Q (of the distinct rows and columns
+    when it is large), or past _DEDUP_SIDE the rank mod p of L·U·R for seeded random integer
+    L, R of width _SKETCH_WIDTH — rank(L·U·R) ≤ rank(U), so still a theorem (equal to it with
+    high probability when below the width). None, with a line in ``skipped``, when even that
+    is too costly."""
+    detail: dict = {"modes": modes}
+    if min(T.n ** len(modes), T.n ** (T.ndim - len(modes))) <= _DEDUP_SIDE:
+        r = flattening_rank(T, modes)
+    else:
+        U = _distinct(unfold(T, modes).astype(np.int64))
+        if min(U.shape) <= _DEDUP_SIDE:
+            coo = U.tocoo()
+            r = flattening_rank((np.stack([coo.row, coo.col], axis=1), coo.data, U.shape), (0,))
+        elif (U.nnz + U.shape[0] * _SKETCH_WIDTH) * _SKETCH_WIDTH > _MAX_SKETCH_WORK:
+            skipped.append(f"flattening {modes}: {U.shape[0]} × {U.shape[1]} distinct rows and "
+                           f"columns, too large to sketch")
+            return None
+        else:
+            rng = np.random.default_rng(0)
+            L = rng.integers(-8, 9, size=(_SKETCH_WIDTH, U.shape[0])).astype(float)
+            R = rng.integers(-8, 9, size=(U.shape[1], _SKETCH_WIDTH)).astype(float)
+            # every partial sum is at most 8 · 8 · Σ|U| < 2^53: the float products are exact
+            if 64 * U.nnz >= 2**53:
+                raise WordTensorError(f"flattening {modes}: too many non-zeros ({U.nnz}) to sketch")
+            r = rank_mod_p(np.rint(L @ (U.astype(float) @ R)).astype(np.int64))
+            detail["sketch"] = {"rows": _SKETCH_WIDTH, "columns": _SKETCH_WIDTH, "seed": 0,
+                                "entries": [-8, 8], "rank_field": f"GF({PRIME})"}
+    return LowerBound(r, "flattening", REFERENCES["flattening"], detail)
+
+
+def flattening_bounds(T: WordTensor, skipped: list[str] | None = None) -> list[LowerBound]:
     """One ``flattening`` bound per grouping of the modes of δ (each mode alone, and for
-    k ≥ 3 every larger group against the rest), exact over Q.
+    k ≥ 3 every larger group against the rest), exact over Q; see :func:`_flattening_bound`
+    for the large ones (notes in ``skipped``).
 
     >>> [(b.value, b.detail["modes"]) for b in flattening_bounds(word_tensor("S3", "[x,y]"))]
     [(6, (0,)), (6, (1,)), (3, (2,))]
@@ -71,12 +105,9 @@ def flattening_bounds(T: WordTensor) -> list[LowerBound]:
 
     (for xyz, the grouping (x, z) | (y, output) spans the operators b ↦ abc: Σ d⁴ = 1 + 1 + 16.)
     """
-    out = []
-    for modes in _groupings(T.ndim):
-        side = min(T.n ** len(modes), T.n ** (T.ndim - len(modes)))
-        r = flattening_rank(T, modes) if side <= _DEDUP_SIDE else _distinct_rank(T, modes)
-        out.append(LowerBound(r, "flattening", REFERENCES["flattening"], {"modes": modes}))
-    return out
+    bounds = [_flattening_bound(T, modes, [] if skipped is None else skipped)
+              for modes in _groupings(T.ndim)]
+    return [b for b in bounds if b is not None]
 
 
 def flattening_ranks(T: WordTensor, certified: Sequence[LowerBound] | None = None) -> list[dict]:
@@ -135,7 +166,7 @@ def lower_bounds(T: WordTensor, *, koszul: bool = True, max_dim: int = MAX_DIM,
     """
     if skipped is None:
         skipped = []
-    out = flattening_bounds(T)
+    out = flattening_bounds(T, skipped)
     equiv = multiplication_equivalence(T)
     if equiv is not None:
         for b in group_algebra_bounds(T.group):
