@@ -34,7 +34,7 @@ from .restriction import separated_restriction_bounds, substituted_word
 __all__ = ["lower_bounds", "lower_bound", "box_lower_bound", "flattening_bounds"]
 
 #: Past this many rows and columns a flattening's distinct rows and columns are taken first,
-#: and if they are still more, the rank of a random integer sketch U·R (width _DEDUP_SIDE).
+#: and if they are still more, the rank of a random integer sketch L·U·R.
 _DEDUP_SIDE = 2000
 #: The sketch L·U·R is _SKETCH_WIDTH × _SKETCH_WIDTH; it costs at most _MAX_SKETCH_WORK.
 _SKETCH_WIDTH = 1200
