@@ -24,7 +24,7 @@ from fusion.ranks import (
 )
 from fusion.ranks.box_cover import box_cover_cp
 from fusion.ranks.certificates import check_certificate, cp_error
-from fusion.ranks.lower import alder_strassen_bound, flattening_ranks
+from fusion.ranks.lower import alder_strassen_bound, flattening_bounds, flattening_ranks
 from fusion.ranks.relabel import multiplication_equivalence
 from fusion.ranks.upper import algebra_embedding, block_factors, slice_decomposition
 from fusion.reps import fourier_basis
@@ -221,16 +221,16 @@ def test_cyclic_groups_winograd(n):
     assert rep.lower == rep.upper == 2 * n - t
 
 
-def test_Q8_between_eleven_and_twelve():
-    rep = rank_bounds(group("Q8"), "xy")
-    assert rep.lower == 11 and rep.upper <= 12
+def test_Q8_is_twelve_exactly():
+    rep = rank_bounds(group("Q8"), "xy")  # R⁴ × H is not of minimal rank: 2·8 − 5 + 1
+    assert rep.lower == 12 and rep.lower_method == "minimal-rank+1" and rep.upper <= 12
     assert sorted(b["algebra"] for b in rep.details["blocks"]) == ["M_1(H)"] + ["M_1(R)"] * 4
     assert sorted(b["rank"] for b in rep.details["blocks"]) == [1, 1, 1, 1, 8]  # R⁴ ⊕ H
 
 
-def test_S4_between_43_and_55():
-    rep = rank_bounds(group("S4"), "xy")
-    assert (rep.lower, rep.upper) == (43, 55) and not rep.exact
+def test_S4_between_44_and_55():
+    rep = rank_bounds(group("S4"), "xy")  # M_3(R) is not of minimal rank: 2·24 − 5 + 1
+    assert (rep.lower, rep.upper) == (44, 55) and not rep.exact
     assert sorted(b["rank"] for b in rep.details["blocks"]) == [1, 1, 7, 23, 23]  # Laderman
 
 
@@ -260,8 +260,8 @@ def test_flattening_ranks_against_numpy(spec, w):
     expect = [np.linalg.matrix_rank(tl.unfold(D, m)) for m in range(3)]
     fl = flattening_ranks(T)
     assert [f["certified"] for f in fl] == expect == [f["numerical"] for f in fl]
-    value, method, _ = lower_bound(T)
-    assert value == max(expect) and method == "flattening"
+    value, method, _ = lower_bound(T)  # restriction or Koszul–Young may beat the flattenings
+    assert value >= max(expect) and [b.value for b in flattening_bounds(T)] == expect
 
 
 def test_commutator_on_S3_flattening_values():
@@ -329,7 +329,7 @@ def _run(capsys, *argv):
 
 
 @pytest.mark.parametrize("spec,w,lower,upper", [("S3", "xy", 9, 9), ("D4", "xy", 11, 11),
-                                                ("Q8", "xy", 11, 12), ("Z5", "xyXY", 1, 1)])
+                                                ("Q8", "xy", 12, 12), ("Z5", "xyXY", 1, 1)])
 def test_cli_rank_json(capsys, spec, w, lower, upper):
     code, out, err = _run(capsys, "rank", spec, w, "--json")
     assert code == 0 and err == ""

@@ -3,7 +3,12 @@
 Modules, lowest first:
 
 * ``relabel`` — rank-preserving relabellings (a word that is ``xy`` with relabelled inputs);
-* ``lower`` — lower bounds: flattening ranks (exact over Q), Alder–Strassen, the bound of a box;
+* ``bound`` — :class:`LowerBound` (value, method, reference, detail) and the references;
+* ``minimal_rank`` — Alder–Strassen 2n − t and the minimal-rank +1 from the blocks of R[G];
+* ``restriction`` — R[H] inside separated words u(x)·v(y), substitutions of one variable;
+* ``koszul`` — Koszul–Young flattenings (Landsberg–Ottaviani), exact;
+* ``lower`` — :func:`lower_bounds`: every lower bound above and the flattenings of every grouping
+  (exact over Q); the (numerical) bound of a box;
 * ``upper`` — constructive upper bounds with factors: the algebra blocks of ``xy``, slices;
 * ``box_cover`` — box covers of the support and their bound Σ_boxes rank(δ|box);
 * ``certificates`` — the verification of the factors behind an upper bound;
@@ -18,10 +23,11 @@ Modules, lowest first:
 [1, 1, 7]
 """
 
+from .bound import LowerBound
 from .box_cover import BoxCover, box_cover
-from .lower import box_lower_bound, lower_bound
+from .lower import box_lower_bound, lower_bound, lower_bounds
 from .report import RankReport, rank_bounds
 from .upper import constructive_xy
 
 __all__ = ["rank_bounds", "RankReport", "lower_bound", "box_lower_bound", "constructive_xy",
-           "BoxCover", "box_cover"]
+           "BoxCover", "box_cover", "LowerBound", "lower_bounds"]

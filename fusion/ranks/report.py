@@ -18,6 +18,7 @@ from wordtensor.errors import WordTensorError
 from wordtensor.storage import atomic_write, npz_bytes, to_jsonable
 
 from ..decompose import decompose, is_multiplication
+from .bound import LowerBound
 from .box_cover import BoxCover, box_cover, box_cover_cp
 from .certificates import check_certificate
 from .lower import lower_bound
@@ -58,6 +59,9 @@ class RankReport:
     box_cover: BoxCover | None = field(repr=False)
     details: dict = field(default_factory=dict, repr=False)
     seconds: float = 0.0
+    #: the lower side: the citation of ``lower`` and every lower bound proved (fusion.ranks.lower)
+    lower_reference: str = ""
+    lower_bounds: list[LowerBound] = field(default_factory=list, repr=False)
 
     @property
     def exact(self) -> bool:
@@ -71,6 +75,7 @@ class RankReport:
             "group": self.group, "word": self.word,
             "lower": self.lower, "upper": self.upper, "exact": self.exact,
             "lower_method": self.lower_method, "upper_method": self.upper_method,
+            "lower_reference": self.lower_reference, "lower_bounds": [b.to_json() for b in self.lower_bounds],
             "max_abs_error": self.max_abs_error, "verified_in": self.verified_in,
             "box_cover": self.box_cover.to_json() if self.box_cover else None,
             "seconds": self.seconds, **self.details,
@@ -95,7 +100,8 @@ def rank_bounds(group: Group | str, word: Word | str, *, cover: bool = True,
                 random_state: int = 0) -> RankReport:
     """Lower and certified upper bounds of the rank of a two-variable word tensor.
 
-    The lower bound is :func:`~fusion.ranks.lower.lower_bound`. The upper-bound candidates, in
+    The lower bound is the best of :func:`~fusion.ranks.lower.lower_bounds` (all of them in
+    ``lower_bounds``, the citation in ``lower_reference``). The upper-bound candidates, in
     this order (the first of the smallest wins): the slices
     (:func:`~fusion.ranks.upper.slice_decomposition`); for ``xy`` or a relabelling of it the
     block-by-block construction (:func:`~fusion.ranks.upper.constructive_xy`); the box cover
@@ -117,6 +123,7 @@ def rank_bounds(group: Group | str, word: Word | str, *, cover: bool = True,
         raise WordTensorError(f"rank bounds are implemented for two-variable words; {T.word} has "
                               f"{T.arity} variables")
     lower, lower_method, details = lower_bound(T)
+    lower_reference, lower_list = details.pop("lower_reference"), details.pop("lower_bounds")
     candidates = []
     slice_cp, mode = slice_decomposition(T)
     candidates.append((slice_cp.factors[0].shape[1], f"slices(mode {mode})", slice_cp))
@@ -152,4 +159,5 @@ def rank_bounds(group: Group | str, word: Word | str, *, cover: bool = True,
     err, where = check_certificate(cp, T)
     details["candidates"] = {m: r for r, m, _ in candidates}
     return RankReport(G.name, str(T.word), lower, lower_method, upper, upper_method, err, where,
-                      cp, bc, details, time.perf_counter() - t0)
+                      cp, bc, details, time.perf_counter() - t0,
+                      lower_reference=lower_reference, lower_bounds=lower_list)
