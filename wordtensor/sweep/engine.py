@@ -173,7 +173,8 @@ def run_sweep(store: CellStore, cells: Sequence[Cell], task: Callable[[dict], di
     """Run every cell of ``cells`` that ``store`` does not hold through ``executor`` (a
     :class:`~wordtensor.sweep.DaskExecutor` or :class:`~wordtensor.sweep.SerialExecutor`,
     entered here; executors are re-entrant), storing each record as it arrives; progress over the
-    cells on stderr (tqdm). The executor is started only if there is something to compute.
+    cells on stderr (tqdm). The executor is started only if there is something to compute; a
+    run that computes appends its entry to the store's history (:meth:`CellStore.log_run`).
 
     >>> import tempfile
     >>> from pathlib import Path
@@ -184,7 +185,7 @@ def run_sweep(store: CellStore, cells: Sequence[Cell], task: Callable[[dict], di
     >>> r.computed, r.failed, r.records["b"]["error"]["message"]
     (['a', 'b'], ['b'], 'demo_task needs n >= 0, got -2')
     """
-    t0 = time.perf_counter()
+    t0, started = time.perf_counter(), _now()
     keys = [check_key(c.key) for c in cells]
     if len(set(keys)) != len(keys):
         dup = sorted({k for k in keys if keys.count(k) > 1})
@@ -220,8 +221,13 @@ def run_sweep(store: CellStore, cells: Sequence[Cell], task: Callable[[dict], di
             bar.close()
     records = {k: records[k] for k in keys if k in records}
     failed = [k for k, r in records.items() if r.get("status") != "ok"]
-    return SweepResult(records, [k for k in keys if k in computed], skipped, failed, lost,
-                       time.perf_counter() - t0, workers, address)
+    result = SweepResult(records, [k for k in keys if k in computed], skipped, failed, lost,
+                         time.perf_counter() - t0, workers, address)
+    if todo:
+        store.log_run({"started": started, "finished": _now(), "cells": len(cells),
+                       "computed": len(computed), "skipped": len(skipped), "lost": len(lost),
+                       "seconds": result.seconds, "workers": workers, "address": address})
+    return result
 
 
 def _settle(store: CellStore, out: Outcome, cell: Cell) -> dict:

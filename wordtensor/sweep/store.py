@@ -5,6 +5,7 @@ Layout::
 
     sweep.json          {"format", "kind", "settings", "run_id", "created", "version"}
     cells/<key>.json    one record per finished cell (ok or failed), written atomically
+    history.json        one entry per run of the sweep (what it computed, how long it took)
     .lock               {"pid", "host", "started"} of the client that holds the folder
 
 A cell file appears only once its record is complete (:func:`wordtensor.storage.write_json`
@@ -47,6 +48,7 @@ __all__ = ["CellStore", "StoreRef", "SweepStoreError", "FORMAT", "check_key"]
 FORMAT = 1
 MANIFEST = "sweep.json"
 CELLS = "cells"
+HISTORY = "history.json"
 LOCK = ".lock"
 
 #: Cell keys are file names: lowercase (safe on case-insensitive file systems), no separators.
@@ -290,6 +292,24 @@ class CellStore:
     def write(self, key: str, record: dict) -> None:
         """Store the record of a finished cell, atomically."""
         write_json(self.cell_path(key), record)
+
+    def history(self) -> list[dict]:
+        """The entries :meth:`log_run` wrote, oldest first."""
+        try:
+            return json.loads((self.path / HISTORY).read_text())
+        except (OSError, ValueError):
+            return []
+
+    def log_run(self, entry: dict) -> None:
+        """Append one run's entry (JSON data) to ``history.json``, atomically.
+
+        >>> import tempfile
+        >>> with CellStore.open(Path(tempfile.mkdtemp()) / "s", "demo", {}) as store:
+        ...     store.log_run({"computed": 3}); store.log_run({"computed": 0})
+        ...     [e["computed"] for e in store.history()]
+        [3, 0]
+        """
+        write_json(self.path / HISTORY, [*self.history(), entry])
 
 
 @dataclass(frozen=True)
