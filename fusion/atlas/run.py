@@ -132,8 +132,9 @@ def run_atlas(orders: str | Sequence[int], words: str | Sequence[Word | str], ou
                          "cluster's workers do the work (give one of the two)")
     cells = atlas_cells(orders, words, settings)
     if executor is None:
-        executor = DaskExecutor(workers=workers or default_workers() if scheduler is None
-                                else None, scheduler=scheduler)
+        if scheduler is None and workers is None:
+            workers = default_workers()
+        executor = DaskExecutor(workers=workers, scheduler=scheduler)
     with CellStore.open(out, KIND, settings) as store:
         result = run_sweep(store, cells, atlas_cell, executor, progress=progress, desc="atlas")
         rows = atlas_rows([result.records.get(c.key) for c in cells],

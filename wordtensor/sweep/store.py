@@ -10,7 +10,8 @@ Layout::
 
 A cell file appears only once its record is complete (:func:`wordtensor.storage.write_json`
 writes a temporary file and renames it), so whatever is in ``cells/`` is finished: a sweep
-resumes by skipping those keys. :meth:`CellStore.open` refuses, before writing anything, a path
+resumes by skipping those keys. (The temporary files of a process killed mid-write are removed
+when the store is next opened.) :meth:`CellStore.open` refuses, before writing anything, a path
 that is a file or lies under one, a folder that holds something else (another kind of run, or
 files and no manifest), a store of another kind or with other settings, and a folder locked by
 a live process; a lock left by a process that died is taken over.
@@ -144,6 +145,8 @@ class CellStore:
                             "version": __version__}
                 write_json(path / MANIFEST, manifest)
             (path / CELLS).mkdir(exist_ok=True)
+            for tmp in (path / CELLS).glob(".*.tmp"):  # left by a process killed mid-write
+                tmp.unlink(missing_ok=True)
         except BaseException:
             store.close()
             raise
