@@ -187,6 +187,18 @@ def test_worker_killed_mid_sweep(tmp_path, cluster):
     assert time.perf_counter() - t0 < 30
 
 
+def test_workers_are_spawned_processes(cluster):
+    """Tasks run in worker processes started by the ``spawn`` method (fresh interpreters, not
+    forks of the client: what torch on CUDA needs), one thread each."""
+    import psutil
+
+    cmdlines = cluster.client.run(lambda: " ".join(psutil.Process().cmdline()))
+    assert len(cmdlines) == 2 and all("multiprocessing.spawn import spawn_main" in c
+                                      for c in cmdlines.values()), cmdlines
+    info = cluster.client.scheduler_info(n_workers=-1)["workers"]
+    assert all(w["nthreads"] == 1 for w in info.values())
+
+
 def test_task_error_retried_by_dask(tmp_path, cluster):
     cells = cells_for(tmp_path, 2)
     cells[1].params["raise"] = True

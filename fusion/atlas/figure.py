@@ -52,12 +52,16 @@ def plot_atlas(rows: Sequence[dict], path, *, title: str = "") -> Path:
                   fontsize=6 if len(orders) > 20 else 8)
     ax.set_xlim(-0.6, len(groups) - 0.4)
     ax.set_yscale("symlog", linthresh=1)
+    top = max([r["gap"] for r in rows if _state(r) == "open"] + [1])
+    ax.set_ylim(-0.3, top * 1.6)
     ax.set_xlabel("groups by GAP id, grouped by order n")
     ax.set_ylabel("upper − lower (0: exact, filled)")
-    ax.set_title(title or "rank intervals of the word tensors of small groups", fontsize=10)
+    ax.set_title(title or "rank intervals of the word tensors of small groups", fontsize=10,
+                 loc="right")
     if words:
-        ax.legend(fontsize=7, ncol=len(words), loc="upper left", frameon=False,
-                  title="word (hollow: open, dot on 0: exact, x: failed)", title_fontsize=7)
+        ax.legend(fontsize=7, ncol=len(words) + 1, loc="lower left", bbox_to_anchor=(0, 1.0),
+                  frameon=False, title="word  (hollow: open, dot on 0: exact, x: failed)",
+                  title_fontsize=7, alignment="left")
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=120)
