@@ -15,7 +15,7 @@ The folder::
 >>> run = run_atlas("1-6", "xy,[x,y]", tempfile.mkdtemp(), executor=SerialExecutor(),
 ...                 progress=False)
 >>> run.summary["cells"], run.summary["exact"], sorted(p.name for p in run.out.iterdir())
-(16, 16, ['atlas.csv', 'atlas.md', 'atlas.png', 'cells', 'history.json', 'sweep.json'])
+(16, 15, ['atlas.csv', 'atlas.md', 'atlas.png', 'cells', 'history.json', 'sweep.json'])
 """
 
 from __future__ import annotations
