@@ -192,6 +192,7 @@ def test_workers_are_spawned_processes(cluster):
     forks of the client: what torch on CUDA needs), one thread each."""
     import psutil
 
+    cluster.client.wait_for_workers(2, timeout=60)  # a worker killed above is being restarted
     cmdlines = cluster.client.run(lambda: " ".join(psutil.Process().cmdline()))
     assert len(cmdlines) == 2 and all("multiprocessing.spawn import spawn_main" in c
                                       for c in cmdlines.values()), cmdlines

@@ -122,6 +122,20 @@ def run_atlas(orders: str | Sequence[int], words: str | Sequence[Word | str], ou
     not computed again. The folder is refused (:class:`~wordtensor.sweep.SweepStoreError`,
     before anything is written) if it is a file, lies under a file, holds something other than
     an atlas, or holds an atlas with other settings.
+
+    >>> import tempfile
+    >>> from wordtensor.sweep import SerialExecutor
+    >>> out = tempfile.mkdtemp()
+    >>> run = run_atlas([8], ["xy", "[x,y]"], out, executor=SerialExecutor(), progress=False)
+    >>> len(run.sweep.computed), run.summary["exact"], run.rows[6]["structure"], run.rows[6]["upper"]
+    (10, 7, 'Q8', 12)
+    >>> again = run_atlas([8], ["xy", "[x,y]"], out, executor=SerialExecutor(), progress=False)
+    >>> len(again.sweep.computed), len(again.sweep.skipped)        # resumed: nothing to do
+    (0, 10)
+    >>> run_atlas([8], ["xy"], out, search_seconds=5, progress=False)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    wordtensor.sweep.store.SweepStoreError: ... holds an atlas sweep with other settings (search_seconds: 0.0, not 5.0); ...
     """
     orders = parse_orders(orders) if isinstance(orders, str) else sorted(set(orders))
     words = split_words(words) if isinstance(words, str) else split_words(

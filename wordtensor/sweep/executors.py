@@ -131,7 +131,7 @@ class DaskExecutor:
             return self
         # Dask distributed takes ~1 s to import: only a sweep that runs tasks pays for it
         import dask
-        from distributed import Client, LocalCluster
+        from distributed import Client, LocalCluster  # (Dask, as above)
 
         try:
             if self.scheduler is not None:
@@ -172,9 +172,10 @@ class DaskExecutor:
         return self.client.scheduler.address if self.client else ""
 
     def run(self, calls: Sequence[Call]) -> Iterator[Outcome]:
+        # Dask distributed (~1 s to import), loaded by __enter__ already
         from distributed import as_completed
-        from distributed.client import FutureCancelledError
-        from distributed.scheduler import KilledWorker
+        from distributed.client import FutureCancelledError  # (Dask, as above)
+        from distributed.scheduler import KilledWorker  # (Dask, as above)
 
         token = uuid.uuid4().hex[:8]
         submitted = [(key, self.client.submit(fn, *args, key=f"{key}-{token}",

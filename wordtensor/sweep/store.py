@@ -95,6 +95,11 @@ def _describe_settings(old: dict, new: dict) -> str:
     return ", ".join(f"{k}: {old.get(k)!r}, not {new.get(k)!r}".replace("'", "") for k in diff[:3])
 
 
+def _a(kind: str) -> str:
+    """``kind`` with its indefinite article: a demo sweep, an atlas sweep."""
+    return f"{'an' if kind[:1].lower() in 'aeiou' else 'a'} {kind}"
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -182,11 +187,11 @@ class CellStore:
             raise SweepStoreError(f"{what}: its {MANIFEST} has an unknown format "
                                   f"{manifest.get('format') if isinstance(manifest, dict) else None!r}")
         if manifest.get("kind") != kind:
-            raise SweepStoreError(f"{what}: it holds a {manifest.get('kind')} sweep, not a {kind} "
-                                  "sweep; choose another folder")
+            raise SweepStoreError(f"{what}: it holds {_a(str(manifest.get('kind')))} sweep, not "
+                                  f"{_a(kind)} sweep; choose another folder")
         if manifest.get("settings") != settings:
             raise SweepStoreError(
-                f"{path} holds a {kind} sweep with other settings "
+                f"{path} holds {_a(kind)} sweep with other settings "
                 f"({_describe_settings(manifest.get('settings') or {}, settings)}); resume it with "
                 "its own settings (see its sweep.json) or choose another folder")
         return manifest
