@@ -170,7 +170,7 @@ def _header(store: CellStore, run: AtlasRun) -> list[str]:
     wall = sum(h.get("seconds", 0.0) for h in history)
     search = run.settings["search_seconds"]
     runs = "; ".join(f"{h['computed']} cells in {h['seconds']:.1f} s on {h['workers']} worker"
-                     f"{'s' if h['workers'] != 1 else ''}" for h in history) or "none"
+                     f"{'s' if h['workers'] != 1 else ''}" + _load(h) for h in history) or "none"
     return [
         "# The rank atlas of the small groups", "",
         f"Certified bounds lower ≤ R(δ_w) ≤ upper on the real tensor rank of the word tensor δ_w "
@@ -188,6 +188,13 @@ def _header(store: CellStore, run: AtlasRun) -> list[str]:
         f"- Wall time: {wall:.1f} s over {len(history)} run{'s' if len(history) != 1 else ''} "
         f"({runs}), cluster start-up included.",
     ]
+
+
+def _load(entry: dict) -> str:
+    """`, load average L on C CPUs`: how busy the machine was when a run started."""
+    if entry.get("load_average") is None or not entry.get("cpus"):
+        return ""
+    return f", load average {entry['load_average']:.1f} on {entry['cpus']} CPUs"
 
 
 def _write_outputs(store: CellStore, run: AtlasRun) -> dict[str, str]:

@@ -186,6 +186,7 @@ def run_sweep(store: CellStore, cells: Sequence[Cell], task: Callable[[dict], di
     (['a', 'b'], ['b'], 'demo_task needs n >= 0, got -2')
     """
     t0, started = time.perf_counter(), _now()
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None  # how busy the machine was
     keys = [check_key(c.key) for c in cells]
     if len(set(keys)) != len(keys):
         dup = sorted({k for k in keys if keys.count(k) > 1})
@@ -226,7 +227,8 @@ def run_sweep(store: CellStore, cells: Sequence[Cell], task: Callable[[dict], di
     if todo:
         store.log_run({"started": started, "finished": _now(), "cells": len(cells),
                        "computed": len(computed), "skipped": len(skipped), "lost": len(lost),
-                       "seconds": result.seconds, "workers": workers, "address": address})
+                       "seconds": result.seconds, "workers": workers, "address": address,
+                       "cpus": os.cpu_count(), "load_average": load})
     return result
 
 
