@@ -117,7 +117,8 @@ def test_atlas_text_output(tmp_path, capsys):
     code, text, err = run(capsys, "atlas", "--orders", "1-3", "--words", "xy", "--out",
                           str(tmp_path / "a"))
     assert code == 0 and err == ""
-    assert text.splitlines()[0] == f"atlas of 1 word(s) on the SmallGroups of order 1-3: 3 cells in {tmp_path / 'a'}"
+    assert text.splitlines()[0] == ("atlas of 1 word(s) on the SmallGroups of order 1-3: 3 cells "
+                                    f"in {tmp_path / 'a'}")
     assert "exact 3 of 3: xy 3/3" in text
 
 
@@ -288,3 +289,34 @@ def test_docs_atlas_xy_column_is_sound():
             meets += 1
             assert lower == upper == blocks, r["spec"]
     assert meets > 20
+
+
+def test_tables_pick_up_the_keys_of_newer_rank_reports():
+    """The rank engine's new keys (references, lists of lower bounds, certificate kinds, the
+    numerical upper bound) become CSV columns and show in the markdown; reports without them
+    still tabulate."""
+    def rec(i, lo, up, **extra):
+        report = {"lower": lo, "upper": up, "lower_method": "alder-strassen+1",
+                  "upper_method": "constructive", "max_abs_error": 0.0, "verified_in": "exact",
+                  "seconds": 0.1, "box_cover": {"bound": up}, **extra}
+        return {"key": f"8_{i}_xy", "status": "ok", "result": {"report": report},
+                "params": {"spec": f"SmallGroup(8,{i})", "id": [8, i], "structure": f"G{i}",
+                           "word": "xy"}, "error": None, "timing": {"seconds": 0.2}}
+
+    new = rec(4, 12, 13, lower_reference="Bläser 2004", upper_certificate={"kind": "exact"},
+              lower_bounds=[{"method": "flattening", "value": 8}, {"method": "bläser", "value": 12}],
+              upper_numerical={"rank": 12, "error": 1e-9}, upper_reference="Gauss", note="x")
+    from fusion.atlas import atlas_csv, atlas_markdown, atlas_rows
+
+    rows = atlas_rows([rec(3, 11, 11), new])
+    header = next(csv.reader(atlas_csv(rows).splitlines()))
+    assert header[13:19] == ["lower_reference", "lower_bounds", "upper_certificate",
+                             "upper_reference", "upper_numerical", "note"]
+    assert header[19:] == ["max_abs_error", "verified_in", "seconds", "error"]
+    assert rows[0]["upper_certificate"] is None and json.loads(rows[1]["upper_certificate"]) == {
+        "kind": "exact"}
+    md = atlas_markdown(rows)
+    assert "| lower_reference | lower_bounds | upper_certificate | upper_reference | upper_numerical |" in md
+    assert "| Bläser 2004 | flattening; bläser | exact | Gauss | 12 |" in md
+    assert "Upper bounds by certificate: constructive 1, exact 1." in md
+    assert "| (8,4) | G4 | 12–13 |" in md and "| (8,3) | G3 | **11** |" in md

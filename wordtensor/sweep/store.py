@@ -69,7 +69,7 @@ class SweepStoreError(WordTensorError):
     >>> CellStore.open(f / "sub", "demo", {})       # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    wordtensor.sweep.store.SweepStoreError: cannot use .../file.txt/sub as a sweep folder: .../file.txt is a file
+    wordtensor.sweep.store.SweepStoreError: cannot use .../sub as a sweep folder: .../file.txt is a file
     """
 
 
@@ -79,10 +79,10 @@ def check_key(key: str) -> str:
 
     >>> check_key("24_12_xy-3f2a")
     '24_12_xy-3f2a'
-    >>> check_key("../x")
+    >>> check_key("../x")                          # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    wordtensor.sweep.store.SweepStoreError: bad cell key '../x': use lowercase letters, digits and _ . = + - (a file name)
+    wordtensor.sweep.store.SweepStoreError: bad cell key '../x': use lowercase letters, digits ...
     """
     if not isinstance(key, str) or not _KEY.fullmatch(key):
         raise SweepStoreError(f"bad cell key {key!r}: use lowercase letters, digits and _ . = + - "
@@ -245,7 +245,7 @@ class CellStore:
                 raise SweepStoreError(
                     f"{self.path} is in use by process {pid} on {host} (since "
                     f"{held.get('started')}); wait for it to finish, or delete {lock} if that "
-                    "process is gone")
+                    "process is gone") from None
             with os.fdopen(fd, "w") as fh:
                 json.dump(me, fh)
             self._locked = True
