@@ -40,10 +40,10 @@ def register_atlas(sub: argparse._SubParsersAction) -> None:
     """
     p = sub.add_parser(
         "atlas", help="rank bounds of every SmallGroup of some orders x some words (on Dask)",
-        description="Compute the rank atlas: lower and certified upper bounds on the rank of "
-        "the word tensor of every SmallGroup of the given orders and each word, one cell per "
-        "(group, word), run as tasks on Dask distributed and stored one file per cell in DIR. "
-        "A re-run resumes: stored cells are not computed again. Writes DIR/atlas.csv, "
+        description="Compute the rank atlas: lower and certified upper bounds on the rank of\n"
+        "the word tensor of every SmallGroup of the given orders and each word, one cell per\n"
+        "(group, word), run as tasks on Dask distributed and stored one file per cell in DIR.\n"
+        "A re-run resumes: stored cells are not computed again. Writes DIR/atlas.csv,\n"
         "DIR/atlas.md and DIR/atlas.png.",
         epilog=_JSON, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--orders", default="1-32",
