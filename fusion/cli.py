@@ -1,4 +1,5 @@
-"""The ``irreps``, ``characters``, ``fusion`` and ``rank`` commands of the ``wordtensor`` CLI."""
+"""The ``irreps``, ``characters``, ``fusion``, ``rank`` and ``atlas`` commands of the
+``wordtensor`` CLI (``atlas`` lives in :mod:`fusion.atlas.command`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from wordtensor import Group, Word
 from wordtensor.cli import emit
 from wordtensor.commands import add_json
 
+from .atlas.command import register_atlas
 from .decompose import check_support_in_cover, decompose, fusion_cover
 from .reps.characters import character_table
 from .reps.irreps import bscs, irreps, verify_representations
@@ -16,15 +18,15 @@ __all__ = ["register"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add the sub-commands ``irreps``, ``characters``, ``fusion`` and ``rank`` to an argparse
-    sub-parsers object (the ``wordtensor.commands`` entry point of this package).
+    """Add the sub-commands ``irreps``, ``characters``, ``fusion``, ``rank`` and ``atlas`` to an
+    argparse sub-parsers object (the ``wordtensor.commands`` entry point of this package).
 
     >>> import argparse
     >>> parser = argparse.ArgumentParser(prog="demo")
     >>> sub = parser.add_subparsers()
     >>> register(sub)
     >>> sorted(sub.choices)
-    ['characters', 'fusion', 'irreps', 'rank']
+    ['atlas', 'characters', 'fusion', 'irreps', 'rank']
     >>> args = parser.parse_args(["characters", "S3"])
     >>> args.func(args)
     character table of S3 (order 6)
@@ -54,6 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_json(p)
     p.set_defaults(func=cmd_characters)
     register_rank_commands(sub)
+    register_atlas(sub)
 
 
 def cmd_irreps(args: argparse.Namespace) -> int:

@@ -1,0 +1,39 @@
+"""Sweeps: many independent cells (a group × a word, a width × a fraction × a seed, ...) run as
+tasks on Dask distributed, each finished cell stored as its own file so that a sweep resumes.
+
+* ``store`` — :class:`CellStore`: the folder, its manifest (kind and settings), one JSON file
+  per finished cell, the lock, the refusals (:class:`SweepStoreError`);
+* ``executors`` — :class:`DaskExecutor` (a ``LocalCluster`` of worker processes, or a running
+  cluster by its scheduler address) and :class:`SerialExecutor` (in this process);
+* ``engine`` — :func:`run_sweep`: submit the cells not stored yet, store each record as it
+  arrives, report what was computed, skipped, failed or lost.
+
+A sweep is a list of :class:`Cell` and a task, a module-level function ``task(params) -> dict``
+that the workers can import. The rank atlas (``fusion.atlas``) is one; a phase-diagram cell (one
+training of a width, a fraction and a seed) is another. Such a task would live in ``surrogate``
+(say ``surrogate.phase.phase_cell``): it builds the word tensor from ``params["spec"]`` and
+``params["word"]``, trains one instance of ``params["width"]``, ``params["fraction"]``,
+``params["seed"]`` (and the step count, learning rate, device, ...) and returns the accuracies
+as JSON. The sweep is then ``Cell(f"w{width}_f{fraction:g}_s{seed}", params)`` for each point
+of the grid, the store opened with kind ``"phase"`` and the training settings (steps, loss,
+optimiser, lr, weight decay, ...) as ``settings``, and ``run_sweep(store, cells, phase_cell,
+DaskExecutor(workers=N))``; the heat map reads the records back. Tasks that train on CUDA work
+in Dask's worker processes because they are spawned (see :class:`DaskExecutor`); a GPU cluster
+would give each worker one device (``dask worker --resources GPU=1`` and one process per GPU).
+
+>>> import tempfile
+>>> from pathlib import Path
+>>> cells = [Cell(f"n{n}", {"n": n}) for n in range(4)]
+>>> with CellStore.open(Path(tempfile.mkdtemp()) / "squares", "demo", {}) as store:
+...     result = run_sweep(store, cells, demo_task, SerialExecutor(), progress=False)
+>>> [r["result"]["square"] for r in result.records.values()], result.complete
+([0, 1, 4, 9], True)
+"""
+
+from .engine import Cell, SweepResult, demo_task, run_cell, run_sweep, without_timing
+from .executors import DaskExecutor, Outcome, SerialExecutor
+from .store import CellStore, StoreRef, SweepStoreError
+
+__all__ = ["Cell", "SweepResult", "run_sweep", "run_cell", "without_timing", "demo_task",
+           "DaskExecutor", "SerialExecutor", "Outcome", "CellStore", "StoreRef",
+           "SweepStoreError"]
