@@ -13,7 +13,7 @@ Modules, lowest first:
 >>> from wordtensor.sweep import SerialExecutor
 >>> run = run_atlas("8", "xy", tempfile.mkdtemp(), executor=SerialExecutor(), progress=False)
 >>> [(r["structure"], r["lower"], r["upper"]) for r in run.rows]
-[('C8', 11, 11), ('C4 x C2', 10, 10), ('D8', 11, 11), ('Q8', 11, 12), ('C2 x C2 x C2', 8, 8)]
+[('C8', 11, 11), ('C4 x C2', 10, 10), ('D8', 11, 11), ('Q8', 12, 12), ('C2 x C2 x C2', 8, 8)]
 """
 
 from .cells import atlas_cell, atlas_cells, split_words

@@ -127,7 +127,7 @@ def atlas_cell(params: dict) -> dict:
 
     >>> atlas_cell({"spec": "SmallGroup(8,4)", "id": [8, 4], "structure": "Q8",
     ...             "word": "xy", "search_seconds": 0.0, "seed": 0})["report"]["lower"]
-    11
+    12
     """
     # fusion.ranks needs tensorly (~0.5 s to import): loaded in the workers, on their first cell
     from ..ranks import rank_bounds
