@@ -1,0 +1,156 @@
+"""Every upper-bound candidate of a word tensor, with the memory estimate that guards the big groups.
+
+:func:`upper_candidates` gathers, as :class:`~fusion.ranks.certificates.UpperBound` records:
+
+* the slices (exact 0/1 factors, any number of variables);
+* for ``xy`` the block-by-block construction; for a word whose table is xy with relabelled
+  inputs the same factors, rows permuted;
+* composition: a word u1(x1)·…·uk(xk) from the product tensor of the subgroup its images
+  generate (or of G), and a power v^m from v (push-forward);
+* the conjugation module for u(x)·v(y)·u(x)⁻¹;
+* the same forms after a relabelling of the word (power maps prime to the exponent, inversion
+  of the output, the swap of the variables);
+* the box cover of the support (two-variable words), each box bounded by its multilinear rank or
+  the known block decomposition.
+
+Factors are built on demand: only the winner's are formed and verified.
+"""
+
+from __future__ import annotations
+
+from tensorly.cp_tensor import CPTensor
+
+from wordtensor import Group, WordTensor, word_tensor
+from wordtensor.errors import TensorTooLargeError
+from wordtensor.tensors import available_memory
+
+from ..decompose import DENSE_LIMIT, decompose, is_multiplication
+from .box_cover import box_cover, box_cover_cp
+from .certificates import UpperBound
+from .compose import product_form, pull_back_bounds
+from .module import conjugation_bound, conjugation_form
+from .relabel import multiplication_equivalence, relabel_factors, relabelled_words
+from .slices import slice_bound
+from .upper import block_factors, block_references, constructive_xy, product_bound, relabelled_xy
+
+__all__ = ["upper_candidates", "estimate_memory"]
+
+TUCKER = ("multilinear rank (Tucker / HOSVD): rank(X) <= min(r1 r2, r1 r3, r2 r3) for a "
+          "3-way array of multilinear rank (r1, r2, r3); box cover: rank(delta) <= the sum of the "
+          "ranks of the boxes of a partition of the support")
+RELABEL = ("relabelling: power maps prime to the exponent, inversion and the swap of inputs are "
+           "bijections of the modes and keep the rank")
+
+
+def estimate_memory(G: Group, T: WordTensor) -> int:
+    """Bytes the rank bounds of T need at least (the word table, the Fourier basis and the
+    irreps, the slice factors or, for ``xy``, the block factors); the box cover's dense Fourier
+    transform is skipped when it does not fit.
+
+    >>> from wordtensor import word_tensor
+    >>> estimate_memory(word_tensor("S3", "xy").group, word_tensor("S3", "xy")) < 1 << 20
+    True
+    """
+    n, k = T.n, T.arity
+    base = 8 * (3 * n * n + n ** k * 2)
+    if is_multiplication(T.word):
+        return base + 8 * 3 * n * 16 * n  # block factors: Σ ranks ≲ 16 n for n ≤ 10⁴
+    return base + 8 * (k + 1) * n * n ** k  # slice factors (n^k terms at most)
+
+
+def _guard(G: Group, T: WordTensor) -> None:
+    need, limit = estimate_memory(G, T), available_memory() // 2
+    if need > limit:
+        raise TensorTooLargeError(
+            f"the rank bounds of {T.word} on {G.name} need about {need / 2**30:.1f} GiB, more "
+            f"than the {limit / 2**30:.1f} GiB allowed (half the available memory); only the "
+            "word xy has a structured path past order ~200 for two variables")
+
+
+def form_bounds(T: WordTensor) -> list[UpperBound]:
+    """The bounds that read the form of the word: composition / push-forward and the
+    conjugation module (see :mod:`fusion.ranks.compose` and :mod:`fusion.ranks.module`).
+
+    >>> from wordtensor import word_tensor
+    >>> [(u.rank, u.method) for u in form_bounds(word_tensor("S4", "xxyy"))][:1]
+    [(27, 'composition (constructive of H)')]
+    """
+    out = pull_back_bounds(T, lambda K, k: [product_bound(K, k)])
+    cb = conjugation_bound(T)
+    if cb is not None:
+        out.append(cb)
+    return out
+
+
+def relabelled_bounds(T: WordTensor, limit: int = 6) -> list[UpperBound]:
+    """:func:`form_bounds` of the relabelled words (:func:`~fusion.ranks.relabel.relabelled_words`)
+    that have a recognised form, mapped back to T; at most ``limit`` words are tried.
+
+    >>> from wordtensor import word_tensor
+    >>> ub = relabelled_bounds(word_tensor("Z3^2", "x y x^2"))[0]   # = xyX: conjugation
+    >>> ub.method, ub.rank
+    ('conjugation module (relabelled: exponents mod e)', 9)
+    """
+    G, out, tried = T.group, [], 0
+    for rel in relabelled_words(T.word, G):
+        if rel.word.letters() == T.word.letters():
+            continue
+        if product_form(rel.word) is None and conjugation_form(rel.word) is None:
+            continue
+        tried += 1
+        if tried > limit:
+            break
+        for ub in form_bounds(word_tensor(G, rel.word)):
+            w, fs = ub.cp
+            new = CPTensor((w, relabel_factors(list(fs), rel, G)))
+            out.append(UpperBound(ub.rank, f"{ub.method} (relabelled: {rel.describe()})",
+                                  ub.certificate, (RELABEL, *ub.reference), lambda new=new: new,
+                                  {**ub.details, "relabelled_word": rel.word.reduced()},
+                                  _cp=new))
+    return out
+
+
+def upper_candidates(T: WordTensor, *, cover: bool = True) -> tuple[list[UpperBound], object, object]:
+    """(candidates, triplet decomposition or None, box cover or None) for δ_T, in a fixed order
+    (the earliest of the smallest exact ones wins ties).
+
+    >>> from wordtensor import word_tensor
+    >>> cands, dec, bc = upper_candidates(word_tensor("S3", "xy"))
+    >>> [(c.method, c.rank, c.certificate) for c in cands]  # doctest: +NORMALIZE_WHITESPACE
+    [('slices(mode 0)', 36, 'exact'), ('constructive', 9, 'constructive'),
+     ('box cover', 9, 'constructive')]
+    """
+    G = T.group
+    _guard(G, T)
+    cands = [slice_bound(T)]
+    known = None
+    if is_multiplication(T.word):
+        cp, recs = constructive_xy(G)
+        cands.append(UpperBound(int(cp.factors[0].shape[1]), "constructive", "constructive",
+                                block_references(recs), lambda: cp, {"blocks": recs}, _cp=cp))
+        known = block_factors(G, cp, recs)
+    else:
+        equiv = multiplication_equivalence(T)
+        if equiv is not None:
+            cp, recs = relabelled_xy(G, equiv)
+            cands.append(UpperBound(int(cp.factors[0].shape[1]), "constructive (relabelled xy)",
+                                    "constructive", (RELABEL, *block_references(recs)),
+                                    lambda: cp, {"blocks": recs, "equivalent_to_xy":
+                                                 {"swap": bool(equiv[0])}}, _cp=cp))
+        forms = form_bounds(T)
+        cands += forms
+        if not forms:  # a relabelling may reveal a form the word itself does not show
+            cands += relabelled_bounds(T)
+    dec = bc = None
+    if cover and T.ndim == 3:
+        try:
+            dec = decompose(G, T.word, max_entries=DENSE_LIMIT)
+        except TensorTooLargeError:
+            dec = None
+        if dec is not None:
+            bc = box_cover(dec, known=known)
+            cands.append(UpperBound(bc.bound, "box cover", "constructive",
+                                    (TUCKER, *(block_references(cands[1].details["blocks"])[1:]
+                                               if known else ())),
+                                    lambda: box_cover_cp(dec, bc), {}))
+    return cands, dec, bc
