@@ -256,7 +256,7 @@ def _references(n: int, m: int, p: int) -> tuple[str, ...]:
 
 def known_matmul(n: int, m: int, p: int) -> KnownDecomposition:
     """Lowest-rank known decomposition of ``<n, m, p>`` that this module can build, with the
-    discoverers of its pieces (``reference``, joined by "; ").
+    discoverers of its pieces (``reference``, one per line).
 
     Candidates: the standard algorithm, Strassen, Laderman, the published tables — Fawzi et al.
     (2022) and the 2025 records — with the six symmetries of ``<n, m, p>`` and restriction to
@@ -269,12 +269,12 @@ def known_matmul(n: int, m: int, p: int) -> KnownDecomposition:
     >>> kd.rank, kd.method
     (11, 'fawzi2022<2,2,3>')
     >>> kd = known_matmul(8, 8, 8)                      # 7 · 48
-    >>> kd.rank, kd.method, [r.split(",")[0] for r in kd.reference.split("; ")]
+    >>> kd.rank, kd.method, [r.split(",")[0] for r in kd.reference.splitlines()]
     (336, 'kron(strassen, dps2025<4,4,4>)', ['V. Strassen', 'J.-G. Dumas'])
     """
     n, m, p = positive_int("n", n), positive_int("m", m), positive_int("p", p)
     return KnownDecomposition(copy_cp(_build_cached(n, m, p)), _method(n, m, p),
-                              _plan(n, m, p).rank, "; ".join(_references(n, m, p)))
+                              _plan(n, m, p).rank, "\n".join(_references(n, m, p)))
 
 
 def best_matmul(d: int) -> CPTensor:
@@ -352,5 +352,5 @@ def best_decomposition(algebra: str, d: int = 1) -> KnownDecomposition:
     cp = build()  # type: ignore[operator]
     if n_terms(cp) != rank:  # pragma: no cover - internal consistency
         raise RuntimeError(f"planned rank {rank} but built {n_terms(cp)}")
-    return KnownDecomposition(cp, method, rank, "; ".join(refs))
+    return KnownDecomposition(cp, method, rank, "\n".join(refs))
 

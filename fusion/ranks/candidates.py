@@ -73,7 +73,7 @@ def form_bounds(T: WordTensor) -> list[UpperBound]:
 
     >>> from wordtensor import word_tensor
     >>> [(u.rank, u.method) for u in form_bounds(word_tensor("S4", "xxyy"))][:1]
-    [(27, 'composition (constructive of H)')]
+    [(27, 'composition (xy of a subgroup of order 12)')]
     """
     out = pull_back_bounds(T, lambda K, k: [product_bound(K, k)])
     cb = conjugation_bound(T)
@@ -82,14 +82,15 @@ def form_bounds(T: WordTensor) -> list[UpperBound]:
     return out
 
 
-def relabelled_bounds(T: WordTensor, limit: int = 6) -> list[UpperBound]:
+def relabelled_bounds(T: WordTensor, limit: int = 2) -> list[UpperBound]:
     """:func:`form_bounds` of the relabelled words (:func:`~fusion.ranks.relabel.relabelled_words`)
     that have a recognised form, mapped back to T; at most ``limit`` words are tried.
 
     >>> from wordtensor import word_tensor
-    >>> ub = relabelled_bounds(word_tensor("Z3^2", "x y x^2"))[0]   # = xyX: conjugation
+    >>> T = word_tensor("SmallGroup(27,3)", "x y x^2")    # exponent 3: x y x^2 = x y X
+    >>> ub = relabelled_bounds(T)[0]
     >>> ub.method, ub.rank
-    ('conjugation module (relabelled: exponents mod e)', 9)
+    ('conjugation module (relabelled: exponents mod e)', 35)
     """
     G, out, tried = T.group, [], 0
     for rel in relabelled_words(T.word, G):

@@ -173,8 +173,9 @@ def push_forward_form(word: Word) -> tuple[Word, int] | None:
     """(v, m) when the word is written as a power v^m at its root (|m| ≥ 2 or m = -1), else
     None: δ_w is δ_v with its output pushed forward along g ↦ g^m.
 
-    >>> push_forward_form(Word.parse("(xy)^2"))
-    (Word('xy'), 2)
+    >>> v, m = push_forward_form(Word.parse("(xy)^2"))
+    >>> v.reduced(), m
+    ('xy', 2)
     >>> push_forward_form(Word.parse("xyx")) is None
     True
     """
@@ -213,7 +214,9 @@ def pull_back_bounds(T: WordTensor, product_bounds) -> list[UpperBound]:
                 continue
             for base in product_bounds(K, len(maps)):
                 ub = pull_back(base, elems, n, maps, order)
-                ub.method = f"composition ({base.method} of {'H' if K is not G else 'G'})"
+                what = "xy" if len(maps) == 2 else f"{len(maps)}-fold product"
+                ub.method = (f"composition ({what} of G)" if K is G else
+                             f"composition ({what} of a subgroup of order {K.order})")
                 ub.reference = (COMPOSITION, *base.reference)
                 ub.details.update(via=via, subgroup_order=int(K.order),
                                   images=[int(len(np.unique(m))) for m in maps])

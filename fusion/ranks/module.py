@@ -174,7 +174,7 @@ def conjugation_bound(T: WordTensor) -> UpperBound | None:
         parts.append((A, B, C))
         records.append({"bsc": piece["bsc"].name, "kind": piece["bsc"].kind, "m": piece["m"],
                         "format": fmt, "rank": int(A.shape[1]), "method": method})
-        refs += [r for pr in prefs for r in pr.split("; ") if r and r not in refs]
+        refs += [r for pr in prefs for r in pr.splitlines() if r and r not in refs]
     A = np.concatenate([p[0] for p in parts], axis=1)
     B = np.concatenate([p[1] for p in parts], axis=1)
     C = np.concatenate([p[2] for p in parts], axis=1)

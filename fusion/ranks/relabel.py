@@ -88,7 +88,7 @@ def relabelled_words(word: Word, G: Group) -> list[Relabelling]:
 
     >>> G = Group.from_spec("Z3^2")                       # exponent 3
     >>> [r.word.reduced() for r in relabelled_words(Word.parse("x y x^2"), G)][:2]
-    ['xyX', 'XYx']
+    ['xyX', 'xYX']
     >>> r = relabelled_words(Word.parse("x^2 y x^-2"), Group.from_spec("A5"))
     >>> r[0].word.reduced()                               # A5 has exponent 30: no reduction
     'xxyXX'
@@ -129,9 +129,16 @@ def relabel_factors(factors: list[np.ndarray], rel: Relabelling, G: Group) -> li
 
     >>> from wordtensor import word_tensor
     >>> G = Group.from_spec("Z5")
-    >>> rel = relabelled_words(Word.parse("x^2 y"), G)[1]
-    >>> rel.word.reduced(), rel.powers
-    ('xy', (3, 1))
+    >>> rel = next(r for r in relabelled_words(Word.parse("x^2 y"), G) if r.word.reduced() == "xy")
+    >>> rel.powers                                    # x ↦ x³: x⁶ = x in Z5
+    (3, 1)
+    >>> from tensorly.cp_tensor import CPTensor
+    >>> from fusion.ranks.slices import slice_bound
+    >>> from fusion.ranks.certificates import cp_error
+    >>> w, F = slice_bound(word_tensor(G, "xy")).cp            # factors of xy ...
+    >>> cp = CPTensor((w, relabel_factors(list(F), rel, G)))    # ... become factors of x^2 y
+    >>> cp_error(cp, word_tensor(G, "x^2 y"))
+    (0.0, 'group basis')
     """
     n, k, e = G.order, len(rel.powers), int(G.exponent)
     a = np.arange(n)

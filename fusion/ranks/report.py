@@ -118,7 +118,7 @@ def rank_bounds(group: Group | str, word: Word | str, *, cover: bool = True,
     (9, 9, 'alder-strassen', 'constructive', 'constructive')
     >>> r = rank_bounds("S4", "xxyy")                    # the squares of S4 generate A4
     >>> r.upper, r.upper_method, r.details["upper_via"]
-    (27, 'composition (constructive of H)', 'subgroup of order 12')
+    (27, 'composition (xy of a subgroup of order 12)', 'subgroup of order 12')
     >>> r = rank_bounds("Z3", "xyz")                     # 1 + 4: Fourier, complex triple product
     >>> r.upper, r.upper_certificate
     (5, 'constructive')

@@ -104,7 +104,7 @@ def search_improve(T: WordTensor, dec: TripletDecomposition | None, lower: int, 
     >>> cands, numerical = search_improve(word_tensor("Z2", "xy"), None, 2, 3, None, 10.0, 4, 0,
     ...                                   records)
     >>> [(c.rank, c.certificate) for c in cands], numerical, len(records)
-    ([(2, 'exact')], None, 1)
+    ([(2, 'exact')], None, 2)
     """
     t0 = time.perf_counter()
     out: list[UpperBound] = []

@@ -181,7 +181,7 @@ def product_bound(G: Group, k: int) -> UpperBound:
     factors = [np.concatenate([p[i] for p in parts], axis=1) for i in range(1, k + 2)]
     cp = CPTensor((weights, factors))
     refs = (CHAIN, *dict.fromkeys(r["reference"] for r in records if r["reference"]))
-    return UpperBound(int(len(weights)), f"product chains (k={k})", "constructive", refs,
+    return UpperBound(int(len(weights)), f"{k}-chains of the blocks", "constructive", refs,
                       lambda: cp, {"blocks": records}, _cp=cp)
 
 
@@ -195,7 +195,7 @@ def block_references(records: list[dict]) -> tuple[str, ...]:
     """
     out = [WEDDERBURN]
     for rec in records:
-        for r in filter(None, rec["reference"].split("; ")):
+        for r in filter(None, rec["reference"].splitlines()):
             if r not in out:
                 out.append(r)
     return tuple(out)
