@@ -33,38 +33,71 @@ from .relabel import multiplication_equivalence, relabel_factors, relabelled_wor
 from .slices import slice_bound
 from .upper import block_factors, block_references, constructive_xy, product_bound, relabelled_xy
 
-__all__ = ["upper_candidates", "estimate_memory"]
+__all__ = ["upper_candidates", "estimate_memory", "guard_memory", "check_factor_memory"]
 
 TUCKER = ("multilinear rank (Tucker / HOSVD): rank(X) <= min(r1 r2, r1 r3, r2 r3) for a "
           "3-way array of multilinear rank (r1, r2, r3); box cover: rank(delta) <= the sum of the "
           "ranks of the boxes of a partition of the support")
+#: Past this order the box cover of xy (its diagonal blocks, the same bound as the
+#: construction) is skipped.
+XY_COVER_MAX = 256
+
 RELABEL = ("relabelling: power maps prime to the exponent, inversion and the swap of inputs are "
            "bijections of the modes and keep the rank")
 
 
-def estimate_memory(G: Group, T: WordTensor) -> int:
-    """Bytes the rank bounds of T need at least (the word table, the Fourier basis and the
-    irreps, the slice factors or, for ``xy``, the block factors); the box cover's dense Fourier
-    transform is skipped when it does not fit.
+def estimate_memory(T: WordTensor) -> int:
+    """Bytes the rank bounds of T need at least: the irreps (their construction holds L(g)V for
+    every g, n² d complex numbers with d ≤ √n: 16 n^2.5 bytes) and the Fourier basis; for
+    ``xy`` the block factors (Σ of the best known block ranks ≲ 16 n), about 420 n² bytes; for
+    any other word the value table and the slice counts, 3 n^k words (the dense Fourier
+    transform of the box cover is skipped when it does not fit, and the winner's factors are
+    checked before they are built: :func:`check_factor_memory`).
 
     >>> from wordtensor import word_tensor
-    >>> estimate_memory(word_tensor("S3", "xy").group, word_tensor("S3", "xy")) < 1 << 20
+    >>> estimate_memory(word_tensor("S6", "xy")) / 2**20 < 300      # MiB
     True
     """
     n, k = T.n, T.arity
-    base = 8 * (3 * n * n + n ** k * 2)
+    irreps = int(16 * n ** 2.5) + 8 * 4 * n * n
     if is_multiplication(T.word):
-        return base + 8 * 3 * n * 16 * n  # block factors: Σ ranks ≲ 16 n for n ≤ 10⁴
-    return base + 8 * (k + 1) * n * n ** k  # slice factors (n^k terms at most)
+        return irreps + 8 * 3 * n * 16 * n
+    return irreps + 8 * 3 * n ** k
 
 
-def _guard(G: Group, T: WordTensor) -> None:
-    need, limit = estimate_memory(G, T), available_memory() // 2
+def _limit() -> int:
+    return available_memory() // 2
+
+
+def guard_memory(T: WordTensor) -> None:
+    """Refuse up front, with the estimate of :func:`estimate_memory`, a word tensor whose rank
+    bounds would not fit in half the available memory.
+
+    >>> from wordtensor import word_tensor
+    >>> guard_memory(word_tensor("S3", "xy"))            # fits: silent
+    """
+    need, limit = estimate_memory(T), _limit()
     if need > limit:
         raise TensorTooLargeError(
-            f"the rank bounds of {T.word} on {G.name} need about {need / 2**30:.1f} GiB, more "
-            f"than the {limit / 2**30:.1f} GiB allowed (half the available memory); only the "
-            "word xy has a structured path past order ~200 for two variables")
+            f"the rank bounds of {T.word} on {T.group.name} need about {need / 2**30:.1f} GiB, "
+            f"more than the {limit / 2**30:.1f} GiB allowed (half the available memory)")
+
+
+def check_factor_memory(ub: UpperBound, T: WordTensor) -> None:
+    """Refuse (:class:`~wordtensor.errors.TensorTooLargeError`, with the estimate) to build the
+    factors of an upper bound that would not fit: rank × n × (k+1) float64 entries, twice.
+
+    >>> from wordtensor import word_tensor
+    >>> from fusion.ranks.slices import slice_bound
+    >>> T = word_tensor("S3", "xy")
+    >>> check_factor_memory(slice_bound(T), T)          # 36 terms: fine
+    """
+    need, limit = 16 * ub.rank * T.n * T.ndim, _limit()
+    if need > limit:
+        raise TensorTooLargeError(
+            f"the factors of the best upper bound of {T.word} on {T.group.name} ({ub.method}, "
+            f"{ub.rank} terms) need about {need / 2**30:.1f} GiB, more than the "
+            f"{limit / 2**30:.1f} GiB allowed (half the available memory)")
 
 
 def form_bounds(T: WordTensor) -> list[UpperBound]:
@@ -122,7 +155,7 @@ def upper_candidates(T: WordTensor, *, cover: bool = True) -> tuple[list[UpperBo
      ('box cover', 9, 'constructive')]
     """
     G = T.group
-    _guard(G, T)
+    guard_memory(T)
     cands = [slice_bound(T)]
     known = None
     if is_multiplication(T.word):
@@ -143,6 +176,8 @@ def upper_candidates(T: WordTensor, *, cover: bool = True) -> tuple[list[UpperBo
         if not forms:  # a relabelling may reveal a form the word itself does not show
             cands += relabelled_bounds(T)
     dec = bc = None
+    if is_multiplication(T.word) and T.n > XY_COVER_MAX:
+        cover = False  # the diagonal blocks are the cover: it would only repeat the construction
     if cover and T.ndim == 3:
         try:
             dec = decompose(G, T.word, max_entries=DENSE_LIMIT)

@@ -20,7 +20,7 @@ from wordtensor.errors import WordTensorError
 from wordtensor.storage import atomic_write, npz_bytes, to_jsonable
 
 from .box_cover import BoxCover
-from .candidates import upper_candidates
+from .candidates import check_factor_memory, guard_memory, upper_candidates
 from .certificates import best_upper, certify
 from .lower import lower_bound
 from .search import search_improve
@@ -126,6 +126,7 @@ def rank_bounds(group: Group | str, word: Word | str, *, cover: bool = True,
     t0 = time.perf_counter()
     G = Group.from_spec(group) if isinstance(group, str) else group
     T = word_tensor(G, word)
+    guard_memory(T)  # refuse up front what would not fit
     lower, lower_method, details = lower_bound(T)
     if T.ndim != 3:
         # every grouping of the modes (the lower side's k-general bounds replace this)
@@ -147,6 +148,7 @@ def rank_bounds(group: Group | str, word: Word | str, *, cover: bool = True,
         details["search"] = records
         candidates += found
     best = best_upper(candidates)
+    check_factor_memory(best, T)
     check = certify(best, T)
     if numerical is not None and numerical["rank"] >= best.rank:
         numerical = None
