@@ -173,6 +173,7 @@ def conjugation_bound(T: WordTensor) -> UpperBound | None:
         A, B, C, fmt, method, prefs = best
         parts.append((A, B, C))
         records.append({"bsc": piece["bsc"].name, "kind": piece["bsc"].kind, "m": piece["m"],
+                        "dim": piece["D"],
                         "format": fmt, "rank": int(A.shape[1]), "method": method})
         refs += [r for pr in prefs for r in pr.splitlines() if r and r not in refs]
     A = np.concatenate([p[0] for p in parts], axis=1)
