@@ -11,7 +11,8 @@
 * the same forms after a relabelling of the word (power maps prime to the exponent, inversion
   of the output, the swap of the variables);
 * the box cover of the support (two-variable words), each box bounded by its multilinear rank or
-  the known block decomposition.
+  the known block decomposition;
+* a catalogued exact certificate (:mod:`fusion.ranks.catalogue`), verified in integers.
 
 Factors are built on demand: only the winner's are formed and verified.
 """
@@ -26,6 +27,7 @@ from wordtensor.tensors import available_memory
 
 from ..decompose import DENSE_LIMIT, decompose, is_multiplication
 from .box_cover import box_cover, box_cover_cp
+from .catalogue import catalogued_bound
 from .certificates import UpperBound
 from .compose import product_form, pull_back_bounds
 from .module import conjugation_bound, conjugation_form
@@ -158,6 +160,9 @@ def upper_candidates(T: WordTensor, *, cover: bool = True) -> tuple[list[UpperBo
     G = T.group
     guard_memory(T)
     cands = [slice_bound(T)]
+    catalogued = catalogued_bound(T)
+    if catalogued is not None:
+        cands.append(catalogued)
     known = None
     if is_multiplication(T.word):
         cp, recs = constructive_xy(G)
