@@ -133,7 +133,9 @@ def box_cover(dec: TripletDecomposition, *, known: dict | None = None, milp_limi
     """A minimal-bound box cover of the support (scipy MILP over candidate boxes: the whole
     projection box, single triplets, all-one-index slabs and two-index fibres; greedy when there
     are more than ``milp_limit`` candidates). ``known`` maps a triplet to (rank, method, CP in
-    Fourier coordinates) used for singleton boxes (e.g. diagonal blocks of xy). Boxes with more
+    Fourier coordinates) used for singleton boxes (e.g. diagonal blocks of xy), or box sets
+    ``(A, B, C)`` to the same for that box (e.g. the sandwich boxes of
+    :func:`~fusion.ranks.sandwich.sandwich_boxes`), which join the candidates. Boxes with more
     than ``max_box_entries`` entries are left out unless they are a single triplet (which takes a
     known bound without its multilinear rank), so that a big group costs its blocks, never n³.
 
@@ -160,13 +162,18 @@ def box_cover(dec: TripletDecomposition, *, known: dict | None = None, milp_limi
         return BoxCover([], 0, "empty")
     F = dec.basis
     boxes = []
+    known = known or {}
+    given = {k: v for k, v in known.items() if k and isinstance(k[0], tuple)}
+    for sets, (kr, km, kcp) in given.items():
+        inside = tuple(t for t in support if all(t[m] in sets[m] for m in range(3)))
+        if inside:
+            boxes.append(Box(tuple(tuple(x) for x in sets), inside, int(kr), km, kcp))
     for sets in _candidate_boxes(support):
         inside = tuple(t for t in support if all(t[m] in sets[m] for m in range(3)))
         if not inside:
             continue
         size = int(np.prod([sum(F.slices[i].stop - F.slices[i].start for i in s) for s in sets]))
-        single = (known and len(inside) == 1 and all(len(s) == 1 for s in sets)
-                  and inside[0] in known)
+        single = (len(inside) == 1 and all(len(s) == 1 for s in sets) and inside[0] in known)
         if size > max_box_entries and not all(len(s) == 1 for s in sets):
             continue
         if size > max_box_entries and single:

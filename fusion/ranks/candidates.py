@@ -32,6 +32,7 @@ from .certificates import UpperBound
 from .compose import product_form, pull_back_bounds
 from .module import conjugation_bound, conjugation_form
 from .relabel import multiplication_equivalence, relabel_factors, relabelled_words
+from .sandwich import SANDWICH, sandwich_boxes
 from .slices import slice_bound
 from .upper import block_factors, block_references, constructive_xy, product_bound, relabelled_xy
 
@@ -190,9 +191,16 @@ def upper_candidates(T: WordTensor, *, cover: bool = True) -> tuple[list[UpperBo
         except TensorTooLargeError:
             dec = None
         if dec is not None:
+            boxes = sandwich_boxes(dec)
+            if boxes:
+                known = {**(known or {}), **boxes}
             bc = box_cover(dec, known=known)
-            cands.append(UpperBound(bc.bound, "box cover", "constructive",
-                                    (TUCKER, *(block_references(cands[1].details["blocks"])[1:]
-                                               if known else ())),
+            refs = [TUCKER]
+            if is_multiplication(T.word):
+                xy = next(c for c in cands if c.method == "constructive")
+                refs += block_references(xy.details["blocks"])[1:]
+            if any(b.method == "sandwich" for b in bc.boxes):
+                refs.append(SANDWICH)
+            cands.append(UpperBound(bc.bound, "box cover", "constructive", tuple(refs),
                                     lambda: box_cover_cp(dec, bc), {}))
     return cands, dec, bc

@@ -35,6 +35,8 @@ __all__ = ["UpperBound", "verify_exact_cp", "rationalize"]
 
 #: Integer operations up to which an exact certificate is checked entry by entry.
 EXACT_WORK = 3e9
+#: Groups up to this order get a try at :func:`rationalize` in :func:`certify`.
+RATIONALIZE_MAX = 32
 #: Largest denominator :func:`rationalize` tries.
 RATIONAL_DENOMINATOR = 64
 
@@ -345,7 +347,7 @@ def certify(ub: UpperBound, T: WordTensor) -> dict:
     ('exact', 'support', 0.0)
     """
     cp = ub.cp
-    if ub.certificate == "constructive" and ub.rational is None and T.n <= 64:
+    if ub.certificate == "constructive" and ub.rational is None and T.n <= RATIONALIZE_MAX:
         ub.rational = rationalize(cp, T)
         if ub.rational is not None:
             ub.certificate = "exact"
