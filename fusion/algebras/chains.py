@@ -10,24 +10,31 @@ output last); k = 2 is the multiplication tensor. Its decompositions here are
 * the chain of K: R has one term; C has Gauss's 3 for k = 2 and 4 for k = 3 (an integer
   decomposition of z1 z2 z3 found with this toolkit's CP search and exactified; 4 is optimal: the
   restriction z3 = 1 is complex multiplication, of rank 3, so 3 ≤ c_C(3) ≤ 4); H has 8 for
-  k = 2 (Howell–Lafon 1975); longer chains of K come from the previous one by
+  k = 2 (Howell–Lafon 1975) and 16 for k = 3 (found and exactified the same way,
+  ``fusion/data/quaternion_chain3.json``; optimal: the flattening (q1, q3 | q2, out) has rank
+  dim End(H) = 16); longer chains of K come from the previous one by
   z1⋯zk = (z1⋯z(k-1))·zk, each term's output o giving dim K terms (the rows of the matrix of
-  z ↦ o z), so c_C(k) ≤ 2^(k-1) for k ≥ 3 and c_H(k) ≤ 8·4^(k-2). (For H and k = 3 the
-  flattening (q1, q3 | q2, out) gives 16 ≤ c_H(3) ≤ 32.)
+  z ↦ o z), so c_C(k) ≤ 2^(k-1) and c_H(k) ≤ 16·4^(k-3) for k ≥ 3.
 
-All factors are integers or small rationals and are verified exactly when built.
+All factors are integers or small rationals and are verified exactly when built (the float
+factors of the quaternion triple product have denominators up to 4, with 3 among them, and are
+rounded).
 """
 
 from __future__ import annotations
 
 import functools
 import itertools
+import json
+import math
+from fractions import Fraction
+from importlib import resources
 
 import numpy as np
 from tensorly.cp_tensor import CPTensor
 
 from .combinators import kronecker
-from .decompositions import KnownDecomposition, copy_cp, make_cp
+from .decompositions import KnownDecomposition, copy_cp, make_cp, verify_rational
 from .named import named_decomposition
 from .tensors import ALGEBRAS, algebra_name, multiplication_tensor, positive_int
 
@@ -41,8 +48,8 @@ CHAIN_REFERENCES = {
     "R": "",
     "C": ("the complex triple product z1 z2 z3 over R in 4 multiplications (found by this "
           "toolkit's CP search, exactified; 3 for two factors by Gauss)"),
-    "H": ("T. D. Howell and J.-C. Lafon, \"The complexity of the quaternion product\", Cornell "
-          "University TR 75-245 (1975): 8 multiplications, iterated for longer products"),
+    "H": ("the quaternion triple product q1 q2 q3 over R in 16 multiplications (found by this "
+          "toolkit's CP search, exactified; 8 for two factors by Howell and Lafon 1975)"),
 }
 
 
@@ -80,6 +87,19 @@ def standard_chain(d: int, k: int) -> CPTensor:
     return make_cp(factors)
 
 
+def _quaternion3() -> CPTensor:
+    """The 16-term quaternion triple product of ``fusion/data/quaternion_chain3.json``,
+    verified in exact rational arithmetic."""
+    text = resources.files("fusion").joinpath("data", "quaternion_chain3.json").read_text("utf-8")
+    fr = [[[Fraction(x) for x in row] for row in F] for F in json.loads(text)["factors"]]
+    den = math.lcm(*(q.denominator for F in fr for row in F for q in row))
+    nums = [np.array([[int(q * den) for q in row] for row in F], dtype=np.int64).T for F in fr]
+    if not verify_rational(nums, den, chain_tensor("H", 1, 3)):
+        raise RuntimeError("quaternion_chain3.json does not reconstruct the quaternion triple "
+                           "product exactly; the data file is damaged (reinstall the package)")
+    return make_cp([n / den for n in nums])
+
+
 @functools.cache
 def _division_chain(algebra: str, k: int) -> CPTensor:
     """A decomposition of the k-chain of the division algebra (R, C or H), verified exactly."""
@@ -90,6 +110,8 @@ def _division_chain(algebra: str, k: int) -> CPTensor:
         cp = named_decomposition("gauss" if algebra == "C" else "quat8").cp
     elif k == 3 and algebra == "C":
         cp = make_cp([np.array(F, dtype=np.float64).T for F in _COMPLEX3])
+    elif k == 3 and algebra == "H":
+        cp = _quaternion3()
     else:
         w, prev = _division_chain(algebra, k - 1)
         T = multiplication_tensor(algebra)
@@ -105,7 +127,7 @@ def _division_chain(algebra: str, k: int) -> CPTensor:
                 cols[k].append(np.eye(dim)[g])
         cp = make_cp([np.array(c).T for c in cols])
     err = float(np.max(np.abs(_reconstruct(cp) - chain_tensor(algebra, 1, k))))
-    if err != 0.0:  # pragma: no cover - the data are exact
+    if err > 1e-12:  # pragma: no cover - the data are exact (integers; H3 checked in rationals)
         raise RuntimeError(f"the {k}-chain of {algebra} does not reconstruct exactly ({err})")
     for f in (*cp.factors, cp.weights):
         f.setflags(write=False)
@@ -123,7 +145,7 @@ def chain_rank(algebra: str, d: int, k: int) -> int:
     """The number of terms of :func:`chain_decomposition` (without building it).
 
     >>> [chain_rank(a, 1, 3) for a in "RCH"], chain_rank("R", 3, 3), chain_rank("C", 2, 4)
-    ([1, 4, 32], 81, 256)
+    ([1, 4, 16], 81, 256)
     """
     return d ** (k + 1) * _division_chain(algebra_name(algebra), k).factors[0].shape[1]
 
@@ -131,7 +153,7 @@ def chain_rank(algebra: str, d: int, k: int) -> int:
 def chain_decomposition(algebra: str, d: int, k: int) -> KnownDecomposition:
     """A decomposition of the k-chain of M_d(algebra) (k ≥ 2): the standard chain of M_d(R)
     Kronecker the chain of the division algebra, d^(k+1)·c_K(k) terms, with c_R = 1,
-    c_C = 3, 4, 8, … and c_H = 8, 32, 128, … for k = 2, 3, 4, …
+    c_C = 3, 4, 8, … and c_H = 8, 16, 64, … for k = 2, 3, 4, …
 
     >>> from fusion.algebras.decompositions import verify
     >>> kd = chain_decomposition("C", 2, 3)

@@ -37,6 +37,8 @@ SANDWICH = ("sandwich: the slices of the output block phi of u(x) y u(x) are X -
 
 #: Blocks up to this real dimension D are treated (the operators live in D⁴ entries).
 MAX_D = 8
+#: Twisted covers are tried while n·D² (their number of candidates) is at most this.
+TWIST_MAX = 1600
 
 
 def sandwich_form(word: Word) -> tuple[Word, int, bool] | None:
@@ -185,7 +187,7 @@ def sandwich_boxes(dec: TripletDecomposition) -> dict:
             hit = _cover_box(Fa, basis(P), plain, Bm, R, c, e, swapped, box_sets(good, phi), F)
             if hit is not None:
                 out[box_sets(good, phi)] = (hit[0], "sandwich", hit[1])
-        if n * D * D <= 600:
+        if n * D * D <= TWIST_MAX:
             twisted = plain + [R[g] @ N for g in range(n) for N in _twists(D)]
             for p in bad:
                 hit = _cover_box(Fa, basis(projectors[p]), twisted, Bm, R, c, e, swapped,
