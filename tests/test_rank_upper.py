@@ -190,7 +190,7 @@ def test_rationalize_needs_rational_factors():
     assert rationalize(CPTensor((w, [F[0] + 1e-3, F[1], F[2]])), T) is None
 
 
-def test_numerical_fits_never_become_exact(monkeypatch):
+def test_numerical_fits_never_become_exact(monkeypatch, capsys):
     """A search fit that does not exactify is reported apart, never as the upper bound."""
     import wordtensor.cp as cp_module
 
@@ -199,10 +199,17 @@ def test_numerical_fits_never_become_exact(monkeypatch):
 
     monkeypatch.setattr(cp_module, "exactify", lambda *a, **k: Failed())
     monkeypatch.setattr("fusion.ranks.search.rationalize", lambda *a, **k: None)
-    rep = rank_bounds("S3", "xyx", search=True, search_seconds=8)
-    assert rep.upper_method in ("slices(mode 1)",) and rep.upper_certificate == "exact"
+    monkeypatch.setattr(candidates_module, "catalogued_bound", lambda T: None)
+    base = rank_bounds("S3", "xyXY")
+    rep = rank_bounds("S3", "xyXY", search=True, search_seconds=10)
+    assert (rep.upper, rep.upper_method) == (base.upper, base.upper_method)
+    assert "cp_search" not in rep.upper_method
     num = rep.upper_numerical
     assert num is not None and num["rank"] < rep.upper and "exactify" in num
+    assert rep.to_json()["upper_numerical"]["rank"] == num["rank"]
+    assert main(["rank", "S3", "xyXY", "--search", "--search-seconds", "6"]) == 0
+    out = capsys.readouterr().out
+    assert "numerical" in out and "not a proof" in out and f"<= R <= {base.upper}" in out
 
 
 def test_search_result_is_exact_or_absent():
