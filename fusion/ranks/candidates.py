@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from tensorly.cp_tensor import CPTensor
 
-from wordtensor import Group, WordTensor, word_tensor
+from wordtensor import WordTensor, word_tensor
 from wordtensor.errors import TensorTooLargeError
 from wordtensor.tensors import available_memory
 

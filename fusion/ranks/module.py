@@ -26,8 +26,8 @@ from tensorly.cp_tensor import CPTensor
 from wordtensor import Group, Word, WordTensor
 
 from ..algebras import known_matmul
-from ..algebras.named import named_decomposition
 from ..algebras.combinators import kronecker
+from ..algebras.named import named_decomposition
 from ..reps.irreps import bscs
 from .certificates import UpperBound
 from .compose import subgroup

@@ -11,6 +11,7 @@ the CP engine's border-rank symptoms). A failed search proves nothing.
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -20,7 +21,7 @@ from wordtensor import WordTensor
 
 from ..decompose import TripletDecomposition
 from .box_cover import BoxCover, box_cover_cp
-from .certificates import Rational, UpperBound, rationalize
+from .certificates import Rational, UpperBound, rational_cp, rationalize
 
 __all__: list[str] = []
 
@@ -41,8 +42,6 @@ def _exact(cp: CPTensor, T: WordTensor, seconds: float) -> tuple[Rational | None
     cert = exactify(cp, T, time_limit=seconds)
     if not cert.exact:
         return None, f"exactify: {cert.note}"
-    import math
-
     nums, dens = [], []
     for F in cert.fractions:
         D = math.lcm(*(int(q.denominator) for q in np.asarray(F).ravel())) if F.size else 1
@@ -153,8 +152,6 @@ def search_improve(T: WordTensor, dec: TripletDecomposition | None, lower: int, 
 
 
 def _found(rank: int, method: str, rat: Rational, note: str) -> UpperBound:
-    from .certificates import rational_cp
-
     cp = rational_cp(rat)
     return UpperBound(rank, method, "exact", (SEARCH,), lambda: cp, {"exactify": note},
                       _cp=cp, rational=rat)
