@@ -60,7 +60,6 @@ def estimate_memory(T: WordTensor) -> int:
     >>> from wordtensor import word_tensor
     >>> round(estimate_memory(word_tensor("S6", "xy")) / 2**20)      # MiB
     418
-    True
     """
     n, k = T.n, T.arity
     irreps = int(16 * n ** 2.5) + 8 * 4 * n * n
