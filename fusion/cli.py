@@ -154,11 +154,12 @@ def register_rank_commands(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("rank", help="lower and certified upper bounds on the rank of a word tensor")
     p.add_argument("spec", help="group spec")
-    p.add_argument("word", help="two-variable word")
+    p.add_argument("word", help="word in any number of variables, e.g. xy, xyX, '[x,y]', xyz")
     p.add_argument("--save", metavar="FILE.npz", help="write the upper bound's factors here")
     p.add_argument("--no-cover", action="store_true", help="skip the box cover")
     p.add_argument("--search", action="store_true",
-                   help="improve the upper bound by numerical CP search (wordtensor.cp_search)")
+                   help="improve the upper bound by numerical CP search (wordtensor.cp_search); "
+                        "only fits that exactify become the upper bound")
     p.add_argument("--search-seconds", type=float, default=60.0,
                    help="time budget of --search (default 60)")
     add_json(p)
@@ -222,18 +223,39 @@ def cmd_rank(args: argparse.Namespace) -> int:
         lines = [f"rank of {d['word']} on {d['group']}: {d['lower']} <= R <= {d['upper']}"
                  + ("  (exact)" if d["exact"] else ""),
                  f"  lower bound  {d['lower']}  by {d['lower_method']}",
-                 f"  upper bound  {d['upper']}  by {d['upper_method']}, max-abs error "
-                 f"{d['max_abs_error']:.1e} ({d['verified_in']})",
-                 "  candidates   " + ", ".join(f"{m}: {r}" for m, r in d["candidates"].items())]
+                 f"  upper bound  {d['upper']}  by {d['upper_method']}; certificate "
+                 f"{d['upper_certificate']}"
+                 + (f" (integer check: {d['upper_check']['exact_check']})"
+                    if d.get("upper_check", {}).get("exact_check") else "")
+                 + f", max-abs error {d['max_abs_error']:.1e} ({d['verified_in']})"]
+        refs = d.get("upper_reference") or []
+        for i, r in enumerate(refs):
+            lines.append(("  references   " if i == 0 else "               ") + r)
+        num = d.get("upper_numerical")
+        if num:
+            sym = num.get("symptoms") or {}
+            lines.append(f"  numerical    {num['rank']} by {num['method']} (relative error "
+                         f"{num['relative_error']:.1e}"
+                         + (", border-rank symptoms" if sym.get("degenerate") else "")
+                         + f"): not a proof, {num.get('exactify', 'not exactified')}")
+        lines.append("  candidates   " + ", ".join(
+            f"{c['method']}: {c['rank']} ({c['certificate']})" for c in d["upper_candidates"]))
         if d.get("blocks"):
             lines.append("  blocks       " + " + ".join(
                 f"{b['bsc']}:{b['method']}({b['rank']})" for b in d["blocks"]))
+        if d.get("upper_pieces"):
+            lines.append("  module       " + " + ".join(
+                f"{p['bsc']}^{p['m']}:{p['format']}({p['rank']})" for p in d["upper_pieces"]))
+        if d.get("upper_via"):
+            lines.append(f"  via          {d['upper_via']}")
         if d.get("box_cover"):
             bc = d["box_cover"]
             lines.append(f"  box cover    {len(bc['boxes'])} boxes, bound {bc['bound']} ({bc['solver']})")
         if d.get("search"):
             lines.append("  search       " + ", ".join(
-                f"{r['target'].split(' ')[0]} r={r['rank']}:{'ok' if r['success'] else 'no'}"
+                f"{r['target'].split(' ')[0]} r={r['rank']}:"
+                + ("exact" if r.get("exactified") else "no exact" if "exactified" in r
+                   else "fit" if r["success"] else "no")
                 for r in d["search"]))
         if d.get("saved"):
             lines.append(f"  factors written to {d['saved']}")

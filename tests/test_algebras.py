@@ -55,10 +55,14 @@ DATA = Path(fusion.algebras.__file__).resolve().parents[1] / "data"
 FAWZI_NPZ = "matmul_factorizations.npz"
 RECORDS_NPZ = "matmul_records.npz"
 
+# best known ranks of M_d(R) = <d,d,d> from the literature, d = 1..6: Strassen (1969) 7,
+# Laderman (1976) 23, Dumas-Pernet-Sedoglavic (2025) 48, Moosbauer-Poole (2025) 93 and 153;
+# M_d(C) by Gauss's 3 times M_d(R), M_d(H) by the 8-product quaternion algorithm (Howell-Lafon
+# 1975) times M_d(R): both beat the embeddings M_d(C) -> M_2d(R), M_d(H) -> M_2d(C) here
 BEST_RANKS = {
-    "R": [1, 7, 23, 49, 98, 160],
-    "C": [3, 21, 69, 147, 294, 480],
-    "H": [8, 56, 184, 392, 784, 1280],
+    "R": [1, 7, 23, 48, 93, 153],
+    "C": [3 * r for r in (1, 7, 23, 48, 93, 153)],
+    "H": [8 * r for r in (1, 7, 23, 48, 93, 153)],
 }
 
 
@@ -455,7 +459,9 @@ def test_records(n, r, tag, author):
     np.testing.assert_array_equal(kd.cp.factors[0] * den, u)
     np.testing.assert_array_equal(
         kd.cp.factors[2] * den, w.reshape(n, n, -1).transpose(1, 0, 2).reshape(n * n, -1))
-    assert r < known_matmul(n, n, n).rank  # better than the 2022 constructions (49, 98, 160)
+    # the planner takes the record (the 2022 constructions had 49, 98, 160)
+    assert (known_matmul(n, n, n).rank, known_matmul(n, n, n).method) == (r, kd.method)
+    assert author in known_matmul(n, n, n).reference
     kd.cp.factors[0][:] = 0  # a fresh copy each time
     assert verify(matmul_record(n).cp, matmul_tensor(n, n, n)) < 1e-12
 
@@ -468,9 +474,17 @@ def test_records_refusals_and_formats():
         matmul_record(4, 4, 5)
 
 
-def test_records_do_not_change_the_planner():
-    """The planner (and so the rank report) still uses the 2022 constructions (issue 13)."""
-    assert [best_rank("R", d) for d in (4, 5, 6)] == [49, 98, 160]
+def test_planner_uses_the_records_for_group_algebras():
+    """A5 (1, 3, 3, 4, 5) and S5 (1, 1, 4, 4, 5, 5, 6): the block sums of best known ranks."""
+    assert sum(best_rank("R", d) for d in (1, 3, 3, 4, 5)) == 1 + 23 + 23 + 48 + 93 == 188
+    assert sum(best_rank("R", d) for d in (1, 1, 4, 4, 5, 5, 6)) == 437
+    kd = best_decomposition("R", 6)
+    assert kd.method == "moosbauer-poole2025<6,6,6>" and "Moosbauer" in kd.reference
+    # restricted records reach rectangular formats: <5,5,6> from <6,6,6> or better
+    assert known_matmul(5, 5, 6).rank <= 153
+    # Kronecker products of records: <8,8,8> = <2,2,2> x <4,4,4> in 7 * 48
+    kd = known_matmul(8, 8, 8)
+    assert kd.rank == 336 and "Strassen" in kd.reference and "Dumas" in kd.reference
 
 
 def test_verify_rational():

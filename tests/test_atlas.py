@@ -66,7 +66,7 @@ def test_cell_keys_are_distinct_file_names():
 # ---------------------------------------------------------------- the CLI contract
 def test_atlas_cli_contract(tmp_path, capsys):
     out = tmp_path / "atlas"
-    argv = ["atlas", "--orders", "1-4", "--words", "xy,xyz,[x,y]", "--out", str(out),
+    argv = ["atlas", "--orders", "1-4", "--words", "xy,1,[x,y]", "--out", str(out),
             "--workers", "1", "--no-progress", "--json"]
     code, text, err = run(capsys, *argv)
     assert code == 0, err
@@ -75,12 +75,12 @@ def test_atlas_cli_contract(tmp_path, capsys):
             "open", "failed", "lost", "by_word", "widest", "seconds", "cell_seconds",
             "workers", "scheduler", "files"} <= set(d)
     assert (d["orders"], d["words"], d["cells"], d["computed"], d["skipped"]) == (
-        [1, 2, 3, 4], ["xy", "xyz", "[x,y]"], 15, 15, 0)
+        [1, 2, 3, 4], ["xy", "1", "[x,y]"], 15, 15, 0)
     assert d["settings"] == {"search_seconds": 0.0, "seed": 0} and d["workers"] == 1
-    # the three-variable word is refused by the rank engine: failed cells, not a crash
+    # the constant word is refused by the rank engine: failed cells, not a crash
     assert [(f["spec"], f["word"]) for f in d["failed"]] == [
-        (f"SmallGroup({n},{i})", "xyz") for n, i in [(1, 1), (2, 1), (3, 1), (4, 1), (4, 2)]]
-    assert all("two-variable" in f["error"] for f in d["failed"]) and d["lost"] == {}
+        (f"SmallGroup({n},{i})", "1") for n, i in [(1, 1), (2, 1), (3, 1), (4, 1), (4, 2)]]
+    assert all("no variables" in f["error"] for f in d["failed"]) and d["lost"] == {}
     assert d["by_word"]["xy"] == {"cells": 5, "exact": 5, "open": 0, "failed": 0, "missing": 0,
                                   "median_ratio": 1.0}
     assert sorted(p.name for p in out.iterdir()) == [
@@ -94,13 +94,13 @@ def test_atlas_cli_contract(tmp_path, capsys):
     assert {"lower", "upper", "lower_method", "upper_method", "max_abs_error", "verified_in",
             "seconds", "flattening", "candidates"} <= set(report)
     assert {"seconds", "started", "finished", "worker"} == set(rec["timing"])
-    bad = json.loads((out / "cells" / f"1_1_{word_slug('xyz')}.json").read_text())
+    bad = json.loads((out / "cells" / f"1_1_{word_slug('1')}.json").read_text())
     assert bad["status"] == "failed" and bad["error"]["type"] == "WordTensorError"
     rows = list(csv.DictReader((out / "atlas.csv").open()))
     assert len(rows) == 15 and list(rows[0])[:13] == [
         "order", "index", "spec", "structure", "word", "status", "lower", "upper", "exact",
         "gap", "ratio", "lower_method", "upper_method"]
-    assert {r["status"] for r in rows if r["word"] == "xyz"} == {"failed"}
+    assert {r["status"] for r in rows if r["word"] == "1"} == {"failed"}
     md = (out / "atlas.md").read_text()
     assert "## Order 4 (2 groups)" in md and "| (4,2) | C2 x C2 | **4** | ✗ | **1** |" in md
     assert "Search time: 0 s" in md and "![" in md

@@ -22,7 +22,7 @@ from fusion.ranks.bound import best_lower_bound
 from fusion.ranks.koszul import koszul_young_bound, koszul_young_bounds, koszul_young_matrix
 from fusion.ranks.minimal_rank import group_algebra_bounds, is_minimal_rank, simple_components
 from fusion.ranks.restriction import separated_restriction_bounds
-from fusion.ranks.upper import slice_decomposition
+from fusion.ranks.slices import slice_bound
 from wordtensor import Group, Word, word_tensor
 from wordtensor.errors import WordTensorError
 from wordtensor.linalg import rank_exact
@@ -225,8 +225,8 @@ def test_three_variable_words_get_every_grouping():
         bounds = lower_bounds(word_tensor(group(spec), "xyz"))
         assert len([b for b in bounds if b.method == "flattening"]) == 7
         assert best_lower_bound(bounds).value == sum(d ** 4 for d, _ in by_id[gid])
-    with pytest.raises(WordTensorError):  # the driver's upper side is still two-variable here
-        rank_bounds(group("S3"), "xyz")
+    rep = rank_bounds(group("S3"), "xyz")  # the driver takes k variables: both sides meet at 18
+    assert rep.lower == 18 == rep.upper
 
 
 def test_large_flattenings_are_deduplicated_then_sketched_soundly(monkeypatch):
@@ -269,7 +269,7 @@ def test_every_lower_bound_is_below_a_verified_upper_bound(spec, letters):
     G = group(spec)
     w = Word.parse("".join(letters) + "xy", variables=("x", "y"))
     T = word_tensor(G, w)
-    cp, _ = slice_decomposition(T)
+    cp = slice_bound(T).cp
     assert np.array_equal(tl.cp_to_tensor(cp), T.dense())  # exact 0/1 factors: rank ≤ this
     rank_up = cp.factors[0].shape[1]
     bounds = lower_bounds(T)

@@ -28,6 +28,7 @@ __all__ = ["published_decomposition", "matmul_record"]
 #: The tag of the Fawzi et al. table in method strings.
 FAWZI = "fawzi2022"
 
+
 Shape = tuple[int, int, int]
 
 
@@ -65,6 +66,45 @@ def published_table() -> dict[Shape, tuple[np.ndarray, np.ndarray, np.ndarray]]:
         for f in factors:
             f.setflags(write=False)
         out[shape] = factors
+    return out
+
+
+def source_reference(tag: str, shape: Shape | None = None) -> str:
+    """Whom to cite for a table (``"fawzi2022"``) or a record format (its tag and shape), as
+    written in ``fusion/data/matmul_tables.json``.
+
+    >>> source_reference("fawzi2022").split(",")[0]
+    'A. Fawzi'
+    >>> source_reference("moosbauer-poole2025", (5, 5, 5)).split(",")[0]
+    'J. Moosbauer'
+    """
+    src = _sources()
+    if tag == FAWZI:
+        return src[FAWZI]["reference"]
+    for key, meta in src["records"]["formats"].items():
+        if meta["tag"] == tag and (shape is None or key == ",".join(map(str, shape))):
+            return meta["reference"]
+    raise WordTensorError(f"no published source {tag!r} {shape or ''}")
+
+
+@functools.cache
+def record_table() -> dict[Shape, tuple[str, tuple[np.ndarray, np.ndarray, np.ndarray]]]:
+    """The 2025 records in the layout of :func:`published_table` (read-only float64 factors in the
+    trace form), each with its tag; the planner restricts them like the 2022 table. They are
+    verified exactly the first time (:func:`matmul_record`).
+
+    >>> tag, (u, v, w) = record_table()[(4, 4, 4)]
+    >>> tag, u.shape
+    ('dps2025', (16, 48))
+    """
+    records = _records()  # verifies every record exactly once
+    meta = _sources()["records"]
+    out = {}
+    for shape, (u, v, w, den) in _numerators(meta["file"]).items():
+        factors = tuple(x.astype(np.float64) / den for x in (u, v, w))
+        for f in factors:
+            f.setflags(write=False)
+        out[shape] = (records[shape].method.split("<")[0], factors)
     return out
 
 

@@ -2,17 +2,23 @@
 
 Modules, lowest first:
 
-* ``relabel`` — rank-preserving relabellings (a word that is ``xy`` with relabelled inputs);
+* ``certificates`` — the UpperBound record, exact (integer) and constructive (residual) checks;
+* ``slices`` — exact 0/1 factors from the matrix slices, any number of variables;
+* ``relabel`` — rank-preserving relabellings (xy with relabelled inputs, power maps, swaps);
 * ``bound`` — :class:`LowerBound` (value, method, reference, detail) and the references;
 * ``minimal_rank`` — Alder–Strassen 2n − t and the minimal-rank +1 from the blocks of R[G];
 * ``restriction`` — R[H] inside separated words u(x)·v(y), substitutions of one variable;
 * ``koszul`` — Koszul–Young flattenings (Landsberg–Ottaviani), exact;
 * ``lower`` — :func:`lower_bounds`: every lower bound above and the flattenings of every grouping
   (exact over Q); the (numerical) bound of a box;
-* ``upper`` — constructive upper bounds with factors: the algebra blocks of ``xy``, slices;
+* ``upper`` — the algebra blocks of ``xy`` and the block chains of the k-fold product;
+* ``compose`` — composition and pull-back of u1(x1)·…·uk(xk) from a subgroup, push-forward;
+* ``module`` — the conjugation module bound of u(x)·v(y)·u(x)⁻¹;
 * ``box_cover`` — box covers of the support and their bound Σ_boxes rank(δ|box);
-* ``certificates`` — the verification of the factors behind an upper bound;
-* ``search`` — numerical CP search for better upper bounds (``--search``);
+* ``sandwich`` — box bounds of u(x)·y·u(x) from rank-one operators;
+* ``catalogue`` — exact certificates found by CP search, verified on use;
+* ``candidates`` — every upper-bound candidate of a word, the memory guard;
+* ``search`` — numerical CP search (``--search``), every fit sent through exactification;
 * ``report`` — :func:`rank_bounds` and the :class:`RankReport` it returns.
 
 >>> from fusion.ranks import rank_bounds

@@ -128,12 +128,16 @@ def _candidate_boxes(support: list[tuple[int, ...]]) -> list[tuple[tuple[int, ..
     return sorted(cands)
 
 
-def box_cover(dec: TripletDecomposition, *, known: dict | None = None, milp_limit: int = 3000
-              ) -> BoxCover:
+def box_cover(dec: TripletDecomposition, *, known: dict | None = None, milp_limit: int = 3000,
+              max_box_entries: int = 4_000_000) -> BoxCover:
     """A minimal-bound box cover of the support (scipy MILP over candidate boxes: the whole
     projection box, single triplets, all-one-index slabs and two-index fibres; greedy when there
     are more than ``milp_limit`` candidates). ``known`` maps a triplet to (rank, method, CP in
-    Fourier coordinates) used for singleton boxes (e.g. diagonal blocks of xy).
+    Fourier coordinates) used for singleton boxes (e.g. diagonal blocks of xy), or box sets
+    ``(A, B, C)`` to the same for that box (e.g. the sandwich boxes of
+    :func:`~fusion.ranks.sandwich.sandwich_boxes`), which join the candidates. Boxes with more
+    than ``max_box_entries`` entries are left out unless they are a single triplet (which takes a
+    known bound without its multilinear rank), so that a big group costs its blocks, never n³.
 
     >>> from fusion.decompose import decompose
     >>> from fusion.ranks import rank_bounds
@@ -156,16 +160,30 @@ def box_cover(dec: TripletDecomposition, *, known: dict | None = None, milp_limi
     support = dec.support
     if not support:
         return BoxCover([], 0, "empty")
+    F = dec.basis
     boxes = []
+    known = known or {}
+    given = {k: v for k, v in known.items() if k and isinstance(k[0], tuple)}
+    for sets, (kr, km, kcp) in given.items():
+        inside = tuple(t for t in support if all(t[m] in sets[m] for m in range(3)))
+        if inside:
+            boxes.append(Box(tuple(tuple(x) for x in sets), inside, int(kr), km, kcp))
     for sets in _candidate_boxes(support):
         inside = tuple(t for t in support if all(t[m] in sets[m] for m in range(3)))
         if not inside:
             continue
-        bound, cp, method = tucker_bound(dec.box(sets))
-        if known and len(inside) == 1 and all(len(s) == 1 for s in sets) and inside[0] in known:
-            kr, km, kcp = known[inside[0]]
-            if kr < bound:
-                bound, cp, method = kr, kcp, km
+        size = int(np.prod([sum(F.slices[i].stop - F.slices[i].start for i in s) for s in sets]))
+        single = (len(inside) == 1 and all(len(s) == 1 for s in sets) and inside[0] in known)
+        if size > max_box_entries and not all(len(s) == 1 for s in sets):
+            continue
+        if size > max_box_entries and single:
+            bound, method, cp = known[inside[0]]
+        else:
+            bound, cp, method = tucker_bound(dec.box(sets))
+            if single:
+                kr, km, kcp = known[inside[0]]
+                if kr < bound:
+                    bound, cp, method = kr, kcp, km
         boxes.append(Box(sets, inside, bound, method, cp))
     idx = {t: i for i, t in enumerate(support)}
     A = np.zeros((len(support), len(boxes)))
