@@ -164,6 +164,19 @@ def table_from_elements(
     return mul
 
 
+def table_array(mul) -> np.ndarray:
+    """A Cayley table given as nested lists or an array, as a numpy array (not yet checked)."""
+    try:
+        arr = np.asarray(mul)
+    except (TypeError, ValueError):
+        arr = None
+    if arr is None or arr.dtype == object or arr.dtype.kind in "USV":
+        raise GroupTableError("a Cayley table must be a square array of element indices (a list "
+                              f"of equal-length lists of integers), got {type(mul).__name__}")
+    return arr
+
+
+
 def validate_table(mul: np.ndarray, labels):
     """``(mul, labels)`` checked against the group axioms, with the identity moved to index 0."""
     if mul.ndim != 2 or mul.shape[0] != mul.shape[1] or mul.shape[0] == 0:
