@@ -92,9 +92,11 @@ def fmt_bytes(b: float) -> str:
 def fmt_seconds(s: float) -> str:
     """A duration: seconds, minutes, hours or days.
 
-    >>> fmt_seconds(42.0), fmt_seconds(5400), fmt_seconds(4e6)
-    ('42 s', '90 min', '46 days')
+    >>> fmt_seconds(0.01), fmt_seconds(42.0), fmt_seconds(5400), fmt_seconds(4e6)
+    ('under a second', '42 s', '90 min', '46 days')
     """
+    if s < 1:
+        return "under a second"
     if s < 120:
         return f"{s:.2g} s" if s < 10 else f"{s:.0f} s"
     if s < 7200:

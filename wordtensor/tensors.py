@@ -179,7 +179,13 @@ class WordTensor:
         return np.flatnonzero(self.fibre_sizes())
 
     def stats(self) -> dict:
-        """Shape, non-zeros, image size and fibre statistics (JSON-ready)."""
+        """Shape, non-zeros, image size and fibre statistics (JSON-ready), and the word's
+        ``notes`` (:attr:`Word.notes`).
+
+        >>> s = word_tensor("Z3", "xey").stats()
+        >>> s["nnz"], s["variables"], len(s["notes"])
+        (9, ['x', 'y'], 1)
+        """
         f = self.fibre_sizes()
         hit = f[f > 0]
         sizes, counts = np.unique(f, return_counts=True)
@@ -198,6 +204,7 @@ class WordTensor:
             "fibre_mean": float(hit.mean()),
             "fibre_size_counts": {int(s): int(c) for s, c in zip(sizes, counts)},
             "identity_fibre": int(f[0]),
+            "notes": self.word.notes,
         }
 
 

@@ -388,10 +388,11 @@ def byte_size(value, name: str | None = "max memory", *, error: ErrorType = Para
     return out
 
 
-def cli_type(validator: Callable, **options) -> Callable[[str], object]:
+def cli_type(validator: Callable, *, then: Callable | None = None, **options
+             ) -> Callable[[str], object]:
     """An argparse ``type=`` from a validator: argparse reports a refused value as
     ``argument --lr: must be a finite number > 0, got 'inf'`` (one line, exit 2 in
-    ``wordtensor``).
+    ``wordtensor``); ``then`` converts the checked value (``then=str`` keeps a path as text).
 
     >>> p = argparse.ArgumentParser(prog="demo", exit_on_error=False)
     >>> _ = p.add_argument("--digits", type=cli_type(integer, minimum=0, maximum=15))
@@ -404,9 +405,10 @@ def cli_type(validator: Callable, **options) -> Callable[[str], object]:
     """
     def convert(text: str):
         try:
-            return validator(text, None, **options)
+            value = validator(text, None, **options)
         except WordTensorError as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
+        return value if then is None else then(value)
 
     convert.__name__ = validator.__name__
     return convert
