@@ -181,8 +181,9 @@ def decompose(group: Group | str, word: Word | str, *, tol: float = 1e-9,
     norms = np.zeros((t,) * T.ndim)
     kept = {}
     for idx, B in blocks.items():
-        norms[idx] = float(np.sum(B * B))
-        if B.size and np.max(np.abs(B)) > tol:
+        flat = B.reshape(-1)
+        norms[idx] = float(flat @ flat)  # no temporary of the block's size
+        if B.size and max(float(B.max()), -float(B.min())) > tol:
             kept[idx] = B
     dec = TripletDecomposition(T, F, kept, norms, tol, method)
     G.cache[key] = dec
@@ -231,7 +232,10 @@ def _algebra_blocks(T: WordTensor, F: FourierBasis, max_entries: int, seconds: f
             raise TensorTooLargeError(f"the block of bsc {b.name} needs {s * s * D * D} entries")
         Fh = np.tensordot(rows, b.matrices, axes=(1, 0))  # (s, D, D)
         X = np.matmul(Fh[:, None], Fh[None])  # X[p, q] = F̂_p F̂_q, batched BLAS
-        out[(phi,) * 3] = c * np.tensordot(X, Fh, axes=([2, 3], [1, 2]))
+        block = np.tensordot(X, Fh, axes=([2, 3], [1, 2]))
+        del X  # the largest array here (s² D² floats): free before the next bsc
+        block *= c
+        out[(phi,) * 3] = block
     return out
 
 

@@ -16,7 +16,7 @@ it runs; a job's peak is the baseline of the process plus the largest ``held`` s
 >>> check(est, max_memory=1 << 40)  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-wordtensor.errors.ResourceLimitError: irreps of Z9973 needs about 7.2 TiB of memory (character
+wordtensor.errors.ResourceLimitError: irreps of Z9973 needs about 8.7 TiB of memory (character
 table 7.2 TiB) ...; the limit is 1.0 TiB: pass --max-memory ... or set WORDTENSOR_MAX_MEMORY ...
 
 Rates are those of one CPU core with numpy's BLAS (the estimate of a time is good to a factor
@@ -40,10 +40,13 @@ __all__ = ["Stage", "Estimate", "check", "limits", "memory_limit", "seconds_limi
            "irreps_stages", "representation_checks_stage", "fourier_stage", "algebra_stage",
            "dense_decomposition_stage", "tensor_stage", "training_stage"]
 
-#: Resident memory of a process that has imported numpy and the toolkit (measured: 60-80 MB).
-BASELINE = 80 << 20
+#: Resident memory of a process that has imported numpy and the toolkit (measured: 41-48 MB).
+BASELINE = 45 << 20
 #: ... and torch (measured: +250-350 MB).
 TORCH_BASELINE = 400 << 20
+#: The stages' arrays, times this, are what a job adds to the baseline (the allocator's heap and
+#: BLAS workspaces take the rest; measured for S4 ... S6 in docs/design.md).
+MARGIN = 1.2
 #: Sustained rates of one core: BLAS products (flop/s), numpy element operations (per s).
 BLAS_RATE = 4e9
 ELEMENT_RATE = 2e8
@@ -127,8 +130,8 @@ class Estimate:
     included) and ``seconds``.
 
     >>> e = Estimate("demo", (Stage("a", 100, 50, 1.0), Stage("b", 70, 0, 2.0)), baseline=10)
-    >>> e.bytes, e.seconds, e.largest.name      # 10 + max(100, 50 + 70)
-    (130, 3.0, 'b')
+    >>> e.bytes, e.seconds, e.largest.name      # 10 + 1.2 · max(100, 50 + 70)
+    (154, 3.0, 'b')
     """
 
     what: str
@@ -144,7 +147,7 @@ class Estimate:
 
     @property
     def bytes(self) -> int:
-        return int(self.baseline + max(self._peaks()))
+        return int(self.baseline + MARGIN * max(self._peaks()))
 
     @property
     def seconds(self) -> float:
@@ -222,7 +225,7 @@ def limits(*, max_memory=None, max_seconds=None) -> Iterator[None]:
     ...     check(Estimate("demo", (Stage("a", 10 << 20),), baseline=0))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    wordtensor.errors.ResourceLimitError: demo needs about 10.0 MiB of memory ...
+    wordtensor.errors.ResourceLimitError: demo needs about 12.0 MiB of memory ...
     """
     old = dict(_LIMITS)
     if max_memory is not None:
@@ -341,7 +344,9 @@ def irreps_stages(n: int, degrees: Sequence[int], indicators: Sequence[int]) -> 
     """
     held = sum(_irrep_bytes(n, int(d), int(i)) for d, i in zip(degrees, indicators))
     dmax = max((int(d) for d in degrees), default=1)
-    transient = 40 * n * n + 16 * min(n * n * dmax, 1 << 24) + 32 * n * dmax * dmax
+    item = 16 if any(i != 1 for d, i in zip(degrees, indicators) if d == dmax) else 8
+    # projector, Hermitian element and its index (36 n²), one batch of L(g) V, the bases
+    transient = 36 * n * n + item * min(n * n * dmax, 1 << 22) + 48 * n * dmax * dmax
     secs = sum(_blas(8 * 2 * n * n * d * d + 8 * n * d**4 + 9 * d**6) + _elements(6 * n * n)
                for d in degrees)
     return [Stage("class matrix", peak=16 * n * n, held=8 * n * n, seconds=_elements(4 * n * n)),
@@ -357,7 +362,7 @@ def representation_checks_stage(n: int, degrees: Sequence[int], num_bscs: int,
     True
     """
     flops = sum(8 * n * d**3 * (num_generators + 2) for d in degrees)
-    return Stage("checks", peak=24 * n * n + 32 * n * max(degrees, default=1) ** 2,
+    return Stage("checks", peak=44 * n * n + 48 * n * max(degrees, default=1) ** 2,
                  seconds=_blas(flops) + _elements(8 * num_bscs * n * n))
 
 
@@ -378,10 +383,12 @@ def algebra_stage(blocks: Sequence[tuple[int, int]]) -> Stage:
     >>> algebra_stage([(1, 1), (1, 1), (4, 2)]).held       # 1 + 1 + 64 entries
     528
     """
-    held = sum(8 * s**3 for s, _ in blocks)
-    peak = max((8 * (s * s * D * D + 3 * s**3 + s * D * D) for s, D in blocks), default=0)
+    held, peak = 0, 0
+    for s, D in blocks:  # computed in turn: the earlier blocks, X (s² D²) and the block (s³)
+        peak = max(peak, held + 8 * (s * s * D * D + s**3 + 2 * s * D * D))
+        held += 8 * s**3
     secs = sum(_blas(2 * s**3 * D * D + 2 * s * s * D**3) + _elements(4 * s**3) for s, D in blocks)
-    return Stage("decomposition (algebra)", peak=held + peak, held=held, seconds=secs)
+    return Stage("decomposition (algebra)", peak=max(peak, held), held=held, seconds=secs)
 
 
 def dense_decomposition_stage(n: int, arity: int) -> Stage:

@@ -176,7 +176,7 @@ def _matrices_from_subspace(G: Group, V: np.ndarray) -> np.ndarray:
     n, d = V.shape
     out = np.empty((n, d, d), dtype=V.dtype)
     Vh = V.conj().T
-    chunk = max(1, (1 << 24) // max(1, n * d))
+    chunk = max(1, (1 << 22) // max(1, n * d))  # 4M entries per batch
     rows = G.mul[G.inv]  # rows[g, x] = g^-1 x
     for g0 in range(0, n, chunk):
         g1 = min(n, g0 + chunk)
