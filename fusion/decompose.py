@@ -25,7 +25,7 @@ from wordtensor.validate import choice, positive_int, tolerance
 
 from .reps.fourier import FourierBasis, fourier_basis, plancherel_weights
 from .reps.fusion_rules import bsc_power_support
-from .reps.irreps import bscs, representation_estimate
+from .reps.irreps import bsc_shapes, bscs, representation_estimate
 
 __all__ = ["TripletDecomposition", "decompose", "FusionCover", "fusion_cover",
            "check_support_in_cover", "decomposition_estimate"]
@@ -207,7 +207,7 @@ def decomposition_estimate(group: Group | str, word: Word | str, *, method: str 
     if method == "auto":
         method = "algebra" if is_multiplication(w) else "dense"
     rep = representation_estimate(G)
-    last = (sizes.algebra_stage([(b.space_dim, b.dim) for b in bscs(G)]) if method == "algebra"
+    last = (sizes.algebra_stage(bsc_shapes(G)) if method == "algebra"
             else sizes.dense_decomposition_stage(G.order, w.arity))
     return sizes.Estimate(f"the triplet decomposition of {w} on {G.name}", (
         sizes.tensor_stage(G.order, w.arity), *rep.stages, sizes.fourier_stage(G.order), last))

@@ -17,11 +17,12 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from wordtensor import WordTensor, word_tensor
+from fusion.decompose import decomposition_estimate
+from wordtensor import Group, Word, WordTensor, sizes, validate, word_tensor
 
 from .config import BatchConfig, ConfigError
 
-__all__ = ["log_schedule", "make_split"]
+__all__ = ["log_schedule", "make_split", "training_estimate"]
 
 #: A device argument: a name ("cpu", "cuda", "cuda:1") or a torch.device.
 Device = str | torch.device
@@ -30,49 +31,76 @@ DType = str | torch.dtype
 
 
 def torch_dtype(name: DType) -> torch.dtype:
-    """The torch dtype named ``name`` ("float32" or "float64"); a torch dtype passes through.
+    """The torch dtype named ``name`` ("float32" or "float64"); a torch dtype passes through
+    (checked by :func:`wordtensor.validate.dtype`).
 
     >>> torch_dtype("float64"), torch_dtype(torch.float32)
     (torch.float64, torch.float32)
     >>> torch_dtype("float16")
     Traceback (most recent call last):
     ...
-    surrogate.config.ConfigError: unknown dtype 'float16'; choose float32 or float64
+    surrogate.config.ConfigError: dtype must be one of float32, float64, got 'float16'
     """
-    if isinstance(name, torch.dtype):
-        if name not in (torch.float32, torch.float64):
-            raise ConfigError(f"unknown dtype {name}; choose float32 or float64")
-        return name
-    table = {"float32": torch.float32, "float64": torch.float64}
-    if name not in table:
-        raise ConfigError(f"unknown dtype {name!r}; choose float32 or float64")
-    return table[name]
+    return getattr(torch, validate.dtype(name, error=ConfigError))
 
 
 def torch_device(device: Device) -> torch.device:
-    """The torch device ``device``, checked to exist on this machine.
+    """The torch device ``device``, checked to exist on this machine
+    (:func:`wordtensor.validate.device`).
 
     >>> torch_device("cpu")
     device(type='cpu')
     >>> torch_device("gpu0")
     Traceback (most recent call last):
     ...
-    surrogate.config.ConfigError: unknown device 'gpu0'; use cpu, cuda or cuda:N
+    surrogate.config.ConfigError: device must be cpu, cuda, cuda:N or mps, got 'gpu0'
     """
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise ConfigError(f"unknown device {device!r}; use cpu, cuda or cuda:N") from None
-    if dev.type == "cuda":
-        if not torch.cuda.is_available():
-            raise ConfigError(f"device {device!r} asked for, but torch finds no CUDA device here; "
-                              "use --device cpu")
-        if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise ConfigError(f"device {device!r}: only {torch.cuda.device_count()} CUDA "
-                              "device(s) here")
-    elif dev.type not in ("cpu", "mps"):
-        raise ConfigError(f"unsupported device {device!r}; use cpu or cuda")
-    return dev
+    return validate.device(device, error=ConfigError)
+
+
+def check_tensor(config: BatchConfig, tensor: WordTensor) -> None:
+    """Refuse a word tensor that is not the one ``config`` names (its spec and word), so a run
+    folder never says one group and holds another.
+
+    >>> from surrogate.cp import SurrogateConfig
+    >>> from surrogate.config import grid
+    >>> check_tensor(SurrogateConfig("S3", "xy", grid(1, 9)), word_tensor("S3", "xy"))
+    >>> check_tensor(SurrogateConfig("S3", "xy", grid(1, 9)), word_tensor("S4", "xy"))
+    Traceback (most recent call last):
+    ...
+    surrogate.config.ConfigError: the word tensor given is xy on S4, but the configuration names xy on S3
+    """
+    w = Word.parse(config.word)
+    same = str(w) == str(tensor.word) and w.variables == tensor.word.variables
+    if same and tensor.group.name != config.spec:
+        G = Group.from_spec(config.spec)
+        same = G.order == tensor.n and np.array_equal(G.mul, tensor.group.mul)
+    if not same:
+        raise ConfigError(f"the word tensor given is {tensor.word} on {tensor.group.name}, but the "
+                          f"configuration names {config.word} on {config.spec}")
+
+
+def training_estimate(config: BatchConfig, tensor: WordTensor) -> sizes.Estimate:
+    """The size model's estimate of a training run: the representations and the triplet
+    decomposition its analysis needs (:func:`fusion.decompose.decomposition_estimate`), then
+    the batched training itself (:func:`wordtensor.sizes.training_stage`).
+
+    >>> from surrogate.cp import SurrogateConfig
+    >>> from surrogate.config import grid
+    >>> est = training_estimate(SurrogateConfig("S3", "xy", grid(4, 9), steps=100),
+    ...                         word_tensor("S3", "xy"))
+    >>> est.stages[-1].name, est.bytes < 1 << 30
+    ('surrogate training', True)
+    """
+    dec = decomposition_estimate(tensor.group, tensor.word)
+    N = tensor.nnz
+    train = max(min(N, max(1, int(round(i.train_fraction * N)))) for i in config.instances)
+    stage = sizes.training_stage(
+        config.KIND, instances=len(config.instances), n=tensor.n, arity=tensor.arity,
+        width=config.width, steps=config.steps, itemsize=4 if config.dtype == "float32" else 8,
+        train_tuples=train if train < N else None)
+    return sizes.Estimate(f"the {config.KIND} run of {tensor.word} on {tensor.group.name}",
+                          dec.stages + (stage,), baseline=sizes.TORCH_BASELINE)
 
 
 def log_schedule(steps: int, per_decade: int = 10) -> list[int]:
@@ -152,8 +180,11 @@ class AdamBatch:
         self.config = config
         self.compile = bool(compile)
         self.tensor = tensor if tensor is not None else word_tensor(config.spec, config.word)
+        if tensor is not None:
+            check_tensor(config, tensor)
         if self.tensor.arity < 1:
             raise ConfigError(f"the word {self.tensor.word} has no variables; nothing to learn")
+        sizes.check(training_estimate(config, self.tensor))
         self.device = torch_device(device)
         self.dtype = torch_dtype(dtype or config.dtype)
         inst = config.instances

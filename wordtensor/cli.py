@@ -26,6 +26,8 @@ from .validate import byte_size, cli_type, positive_float
 
 __all__ = ["main", "build_parser", "EXIT_CODES"]
 
+#: The exit code of a training command whose every instance diverged.
+EXIT_DIVERGED = 3
 #: What each exit code of ``wordtensor`` means (README, "Exit codes").
 EXIT_CODES = {0: "done", 2: "bad input or a refusal (one line on stderr)",
               3: "every instance of a training run diverged (results written)",

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     import torch
 
 __all__ = ["integer", "positive_int", "nonnegative_int", "finite_float", "positive_float",
-           "probability", "tolerance", "choice", "dtype", "device", "out_dir", "out_file",
+           "probability", "tolerance", "choice", "dtype", "device", "path", "out_dir", "out_file",
            "byte_size", "cli_type"]
 
 ErrorType = type[WordTensorError]
@@ -304,15 +304,26 @@ def _nearest_existing(p: Path) -> Path:
     return existing
 
 
-def _as_path(path, name, error) -> Path:
-    if isinstance(path, bytes) or not isinstance(path, (str, os.PathLike)) or not str(path).strip():
-        _fail(error, name, "a path to a folder or file", path)
-    if "\x00" in str(path):
-        raise error(f"{name} {str(path)!r} holds a NUL character; choose another path")
-    return Path(path)
+def path(value, name: str | None = "path", *, error: ErrorType = ParameterError) -> Path:
+    """A path (a non-empty string or ``os.PathLike``) as a ``Path``; nothing on disk is read.
+
+    >>> path("runs/a")
+    PosixPath('runs/a')
+    >>> path(5, "run_dir")
+    Traceback (most recent call last):
+    ...
+    wordtensor.errors.ParameterError: run_dir must be a path to a folder or file, got 5
+    """
+    if isinstance(value, bytes) or not isinstance(value, (str, os.PathLike)) or \
+            not str(value).strip():
+        _fail(error, name, "a path to a folder or file", value)
+    if "\x00" in str(value):
+        raise error(f"{name} {str(value)!r} holds a NUL character; choose another path")
+    return Path(value)
 
 
-def out_dir(path, name: str | None = "out", *, error: ErrorType = ParameterError) -> Path:
+
+def out_dir(value, name: str | None = "out", *, error: ErrorType = ParameterError) -> Path:
     """A folder that output may go into: not a file, no part of it a file, and the nearest
     existing folder writable. Nothing is created.
 
@@ -326,18 +337,19 @@ def out_dir(path, name: str | None = "out", *, error: ErrorType = ParameterError
     ...
     wordtensor.errors.ParameterError: .../notes.txt is a file, not a folder; choose a folder
     """
-    p = _as_path(path, name, error)
+    p = path(value, name, error=error)
+    noun = name if name and name.startswith("the ") else "the folder"
     if p.exists() and not p.is_dir():
         raise error(f"{p} is a file, not a folder; choose a folder")
     existing = _nearest_existing(p)
     if existing != p and not existing.is_dir():
-        raise error(f"cannot make the folder {p}: {existing} is a file")
+        raise error(f"cannot make {noun} {p}: {existing} is a file")
     if not os.access(existing, os.W_OK | os.X_OK):
         raise error(f"cannot write into {existing}: permission denied; choose another folder")
     return p
 
 
-def out_file(path, name: str | None = "file", *, error: ErrorType = ParameterError) -> Path:
+def out_file(value, name: str | None = "file", *, error: ErrorType = ParameterError) -> Path:
     """A file that output may be written to: not a folder, its folder (existing or to be made)
     valid as :func:`out_dir`. Nothing is created.
 
@@ -350,7 +362,7 @@ def out_file(path, name: str | None = "file", *, error: ErrorType = ParameterErr
     ...
     wordtensor.errors.ParameterError: ... is a folder; give a file name inside it
     """
-    p = _as_path(path, name, error)
+    p = path(value, name, error=error)
     if p.is_dir():
         raise error(f"{p} is a folder; give a file name inside it")
     out_dir(p.parent if str(p.parent) else Path("."), name, error=error)

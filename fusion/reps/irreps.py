@@ -29,7 +29,7 @@ from .characters import CharacterTable, character_table
 from .checks import check_representations
 
 __all__ = ["Irrep", "BSC", "irreps", "bscs", "bsc_projector", "verify_representations",
-           "representation_estimate"]
+           "representation_estimate", "bsc_shapes"]
 
 #: Frobenius–Schur indicator -> kind of the irrep (and of its bsc).
 
@@ -294,6 +294,24 @@ def _cached(G: Group):
     return G.cache[key]
 
 
+def bsc_shapes(G: Group) -> list[tuple[int, int]]:
+    """(dim R_φ, D) of every bsc, in the order of :func:`bscs`, read from the character table
+    alone (no irreps are built): (d², d) for real type, (2d², 2d) for complex, (d², 2d) for
+    quaternionic.
+
+    >>> bsc_shapes(Group.from_spec("Q8")), [(b.space_dim, b.dim) for b in bscs(Group.from_spec("Q8"))]
+    ([(1, 1), (1, 1), (1, 1), (1, 1), (4, 4)], [(1, 1), (1, 1), (1, 1), (1, 1), (4, 4)])
+    """
+    ct = character_table(as_group(G))
+    out, done = [], set()
+    for i, (d, nu) in enumerate(zip(ct.degrees.tolist(), ct.indicators.tolist())):
+        if i in done:
+            continue
+        done |= {i, int(ct.conjugate[i])}
+        out.append((d * d, d) if nu == 1 else (2 * d * d, 2 * d) if nu == 0 else (d * d, 2 * d))
+    return out
+
+
 def representation_estimate(G: Group) -> sizes.Estimate:
     """The size model's estimate of the irreps, bscs and their checks (computing the
     character table first, which its own estimate guards).
@@ -305,7 +323,7 @@ def representation_estimate(G: Group) -> sizes.Estimate:
     G = as_group(G)
     ct = character_table(G)
     degrees, indicators = ct.degrees.tolist(), ct.indicators.tolist()
-    bl = sum(1 for i, nu in enumerate(indicators) if nu != 0 or i <= int(ct.conjugate[i]))
+    bl = len(bsc_shapes(G))
     return sizes.Estimate(f"the irreps of {G.name}", (
         sizes.character_table_stage(G.order, G.num_classes),
         *sizes.irreps_stages(G.order, degrees, indicators),
