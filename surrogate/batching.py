@@ -98,7 +98,7 @@ def training_estimate(config: BatchConfig, tensor: WordTensor) -> sizes.Estimate
     stage = sizes.training_stage(
         config.KIND, instances=len(config.instances), n=tensor.n, arity=tensor.arity,
         width=config.width, steps=config.steps, itemsize=4 if config.dtype == "float32" else 8,
-        train_tuples=train if train < N else None)
+        train_tuples=train if train < N else None, log_per_decade=config.log_per_decade)
     return sizes.Estimate(f"the {config.KIND} run of {tensor.word} on {tensor.group.name}",
                           dec.stages + (stage,), baseline=sizes.TORCH_BASELINE)
 

@@ -42,8 +42,8 @@ __all__ = ["Stage", "Estimate", "check", "limits", "memory_limit", "seconds_limi
 
 #: Resident memory of a process that has imported numpy and the toolkit (measured: 41-48 MB).
 BASELINE = 45 << 20
-#: ... and torch (measured: +250-350 MB).
-TORCH_BASELINE = 400 << 20
+#: ... and torch, with its thread pools and allocator (measured: 316-365 MB for S4).
+TORCH_BASELINE = 330 << 20
 #: The stages' arrays, times this, are what a job adds to the baseline (the allocator's heap and
 #: BLAS workspaces take the rest; measured for S4 ... S6 in docs/design.md).
 MARGIN = 1.2
@@ -414,21 +414,37 @@ def tensor_stage(n: int, arity: int) -> Stage:
 
 
 def training_stage(model: str, *, instances: int, n: int, arity: int, width: int, steps: int,
-                   itemsize: int = 4, train_tuples: int | None = None) -> Stage:
+                   itemsize: int = 4, train_tuples: int | None = None,
+                   log_per_decade: int = 10) -> Stage:
     """Batched training of ``instances`` CP surrogates (``model="surrogate"``) or two-layer
-    networks (``"network"``) of width M on the N = n^k input tuples for ``steps`` steps: the
-    one-hot targets (N n), per instance the outputs and their gradients on the training tuples
-    (a few B S n) and the hidden activations (B S M).
+    networks (``"network"``) of width M on S of the N = n^k input tuples for ``steps`` steps:
+    the forward and backward arrays of a step (a few B S (n + M) numbers of ``itemsize``
+    bytes), and the analysis at each log step, in float64 on all N tuples and in chunks of
+    instances (its outputs and hidden parts, B N (3n + 2M) for the surrogate, about 8 B N (n + M)
+    for the networks' per-triplet pieces).
 
     >>> s = training_stage("surrogate", instances=4, n=6, arity=2, width=9, steps=2000)
-    >>> s.peak < 1 << 20, 0 < s.seconds < 10
+    >>> s.peak < 1 << 20, 0 < s.seconds < 60
     (True, True)
     """
     N = n**arity
     S = N if train_tuples is None else train_tuples
     B, M = instances, width
-    per = 5 * B * S * n + 4 * B * S * M + 6 * B * (arity + 1) * n * M
-    peak = itemsize * (N * n + per) + 8 * N * n          # the analyser's float64 one-hot
-    flops = 2 * B * S * M * (2 * n + 2 * arity + 2) * (3 if model == "network" else 1)
-    return Stage(f"{model} training", peak=int(peak), held=0,
-                 seconds=steps * (_blas(flops) + _elements(per)))
+    if model == "network":
+        step = itemsize * (6 * B * S * (n + M) + 2 * B * (N - S) * (n + M))
+        chunk = min(B, max(1, (1 << 23) // max(1, N * M)))
+        analysis = 64 * chunk * N * (n + M)
+        flops = 6 * B * S * M * (2 * n + 2 * arity + 2)
+        overhead = 0.02
+    else:
+        step = itemsize * (5 * B * S * n + 4 * B * S * M + 6 * B * (arity + 1) * n * M)
+        chunk = min(B, max(1, (1 << 24) // max(1, N * n)))
+        analysis = 8 * chunk * N * (3 * n + 2 * M)
+        flops = 2 * B * S * M * (2 * n + 2 * arity + 2)
+        overhead = 0.005
+    held = itemsize * (B * S * n + 3 * B * (arity + 1) * n * M) + 8 * N * n  # targets, moments
+    logs = log_per_decade * math.log10(max(steps, 1)) + 2
+    seconds = (steps * (_blas(flops) + _elements(step / itemsize) + overhead)
+               + logs * _elements(20 * B * N * (n + M)))
+    return Stage(f"{model} training", peak=int(held + max(step, analysis)), held=0,
+                 seconds=seconds)
