@@ -7,7 +7,7 @@ import argparse
 from wordtensor import Group, Word
 from wordtensor.cli import emit
 from wordtensor.commands import add_json
-from wordtensor.validate import cli_type, integer, out_file, positive_float, tolerance
+from wordtensor.validate import cli_type, finite_float, integer, out_file, positive_float
 
 from .decompose import check_support_in_cover, decompose, fusion_cover
 from .reps.characters import character_table
@@ -147,8 +147,8 @@ def register_rank_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("fusion", help="triplet decomposition of a word tensor and its fusion cover")
     p.add_argument("spec", help="group spec")
     p.add_argument("word", help="two-variable word, e.g. xy, xyX, '[x,y]'")
-    p.add_argument("--tol", type=cli_type(tolerance, allow_zero=True), default=1e-9,
-                   help="max-abs threshold for the support (default 1e-9)")
+    p.add_argument("--tol", type=cli_type(finite_float, minimum=0, maximum=1, open_max=True),
+                   default=1e-9, help="max-abs threshold for the support, in [0, 1) (default 1e-9)")
     add_json(p)
     p.set_defaults(func=cmd_fusion)
 

@@ -21,7 +21,7 @@ import numpy as np
 from wordtensor import Group, Word, WordTensor, sizes, word_tensor
 from wordtensor.errors import TensorTooLargeError, WordTensorError
 from wordtensor.groups import as_group
-from wordtensor.validate import choice, positive_int, tolerance
+from wordtensor.validate import choice, finite_float, positive_int
 
 from .reps.fourier import FourierBasis, fourier_basis, plancherel_weights
 from .reps.fusion_rules import bsc_power_support
@@ -156,7 +156,7 @@ def decompose(group: Group | str, word: Word | str, *, tol: float = 1e-9,
     G = as_group(group)
     method = choice(method, "method", ("auto", "algebra", "dense"))
     # a negative tolerance would put exact zeros in the support (and "leave" the cover)
-    tol = tolerance(tol, "the support tolerance tol", allow_zero=True)
+    tol = finite_float(tol, "the support tolerance tol", minimum=0, maximum=1, open_max=True)
     max_entries = positive_int(max_entries, "max_entries")
     T = word if isinstance(word, WordTensor) else word_tensor(G, word)
     if T.group is not G:

@@ -127,8 +127,9 @@ def main(argv: list[str] | None = None) -> int:
         parser = build_parser(next((a for a in argv if not a.startswith("-")), None))
         args = parser.parse_args(argv)
         if not getattr(args, "func", None):
-            parser.print_help()
-            return 2
+            return _error("no command given: choose one of "
+                          f"{', '.join(parser._subparsers._group_actions[0].choices)} "
+                          "('wordtensor --help' says what each does)")
         with sizes.limits(max_memory=getattr(args, "max_memory", None),
                           max_seconds=getattr(args, "max_seconds", None)):
             return int(args.func(args) or 0)

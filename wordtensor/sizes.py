@@ -95,11 +95,17 @@ def fmt_bytes(b: float) -> str:
 def fmt_seconds(s: float) -> str:
     """A duration: seconds, minutes, hours or days.
 
-    >>> fmt_seconds(0.01), fmt_seconds(42.0), fmt_seconds(5400), fmt_seconds(4e6)
-    ('under a second', '42 s', '90 min', '46 days')
+    >>> fmt_seconds(0.001), fmt_seconds(0.5), fmt_seconds(42.0), fmt_seconds(5400), fmt_seconds(4e6)
+    ('under 0.01 s', '0.5 s', '42 s', '90 min', '46 days')
+    >>> fmt_seconds(1e40)
+    'more than 1000 years'
     """
-    if s < 1:
-        return "under a second"
+    if s < 0.01:
+        return "under 0.01 s"
+    if s > 1000 * 365 * 86400:
+        return "more than 1000 years"
+    if s >= 2 * 365 * 86400:
+        return f"{s / (365 * 86400):.0f} years"
     if s < 120:
         return f"{s:.2g} s" if s < 10 else f"{s:.0f} s"
     if s < 7200:
@@ -264,13 +270,15 @@ def check(estimate: Estimate, *, max_memory: int | None = None,
     if estimate.seconds > sec:
         top = sorted(estimate.stages, key=lambda s: -s.seconds)[:2]
         parts = ", ".join(f"{s.name} {fmt_seconds(s.seconds)}" for s in top)
-        years = estimate.seconds / (365 * 86400)
-        took = f"{years:.0f} years" if years >= 2 else fmt_seconds(estimate.seconds)
         raise ResourceLimitError(
-            f"{estimate.what} needs about {took} ({parts}) and {fmt_bytes(estimate.bytes)}; the "
-            f"limit is {fmt_seconds(sec)}: pass --max-seconds {math.ceil(estimate.seconds * 2)} "
+            f"{estimate.what} needs about {fmt_seconds(estimate.seconds)} ({parts}) and {fmt_bytes(estimate.bytes)}; the "
+            f"limit is {fmt_seconds(sec)}: pass --max-seconds {_seconds_option(estimate.seconds)} "
             "or set WORDTENSOR_MAX_SECONDS to wait that long, or choose a smaller group")
     return estimate
+
+
+def _seconds_option(s: float) -> str:
+    return f"{math.ceil(s * 2)}" if s < 1e12 else "(more than any machine will wait)"
 
 
 def _size_option(b: int) -> str:
@@ -349,7 +357,7 @@ def irreps_stages(n: int, degrees: Sequence[int], indicators: Sequence[int]) -> 
     transient = 36 * n * n + item * min(n * n * dmax, 1 << 22) + 48 * n * dmax * dmax
     secs = sum(_blas(8 * 2 * n * n * d * d + 8 * n * d**4 + 9 * d**6) + _elements(6 * n * n)
                for d in degrees)
-    return [Stage("class matrix", peak=16 * n * n, held=8 * n * n, seconds=_elements(4 * n * n)),
+    return [Stage("class matrix", peak=16 * n * n, held=12 * n * n, seconds=_elements(4 * n * n)),
             Stage("irreps", peak=held + transient, held=held, seconds=secs)]
 
 

@@ -14,7 +14,7 @@ from numpy.typing import DTypeLike
 
 from .errors import ParameterError, TensorTooLargeError, WordTensorError
 from .groups import Group, as_group
-from .sizes import available_memory, fmt_bytes
+from .sizes import available_memory, fmt_bytes, memory_limit
 from .validate import device as check_device
 from .validate import integer
 from .words import Word
@@ -28,12 +28,12 @@ __all__ = ["WordTensor", "word_tensor", "available_memory"]
 def _check_bytes(nbytes: int, max_bytes: int | None, what: str) -> None:
     if max_bytes is not None:
         max_bytes = integer(max_bytes, "max_bytes", minimum=0)
-    limit = available_memory() // 2 if max_bytes is None else max_bytes
+    limit = memory_limit() if max_bytes is None else max_bytes
     if nbytes > limit:
         raise TensorTooLargeError(
             f"{what} needs {fmt_bytes(nbytes)}, more than the {fmt_bytes(limit)} allowed "
-            "(half the available memory unless max_bytes is given); use the sparse form "
-            "(.image, .coords) or a smaller group")
+            "(the size model's limit: --max-memory or WORDTENSOR_MAX_MEMORY, max_bytes in "
+            "Python); use the sparse form (.image, .coords) or a smaller group or word")
 
 
 class WordTensor:
@@ -100,7 +100,8 @@ class WordTensor:
 
     def dense(self, dtype: DTypeLike = np.float64, *, max_bytes: int | None = None) -> np.ndarray:
         """The dense (k+1)-way array; raises :class:`TensorTooLargeError` with its size when it
-        would take more than ``max_bytes`` (default: half the available memory).
+        would take more than ``max_bytes`` (default: the size model's limit,
+        :func:`wordtensor.sizes.memory_limit`).
 
         >>> word_tensor("Z2", "xy").dense(np.int8)[1, 1].tolist()   # 1 + 1 = 0
         [1, 0]

@@ -131,6 +131,14 @@ def _class_matrix(G: Group) -> np.ndarray:
     return G.cache[key]
 
 
+def _left_quotients(G: Group) -> np.ndarray:
+    """Q[x, y] = index of x⁻¹y (cached: every irrep uses it twice)."""
+    key = "fusion.xinv_y"
+    if key not in G.cache:
+        G.cache[key] = G.mul[G.inv]
+    return G.cache[key]
+
+
 def _isotypic_basis(P: np.ndarray, dim: int, rng) -> np.ndarray:
     """Orthonormal basis (n × dim) of the image of a projector of rank ``dim``."""
     n = P.shape[0]
@@ -149,7 +157,7 @@ def _irreducible_subspace(G: Group, P: np.ndarray, block: int, space_dim: int, r
     n = G.order
     Q = _isotypic_basis(P, space_dim, rng)
     complex_ = np.iscomplexobj(P)
-    xinv_y = G.mul[G.inv][:, np.arange(n)]  # [x, y] -> x^-1 y
+    xinv_y = _left_quotients(G)  # [x, y] -> x^-1 y
     for _attempt in range(20):
         c = rng.standard_normal(n)
         if complex_:
@@ -177,7 +185,7 @@ def _matrices_from_subspace(G: Group, V: np.ndarray) -> np.ndarray:
     out = np.empty((n, d, d), dtype=V.dtype)
     Vh = V.conj().T
     chunk = max(1, (1 << 22) // max(1, n * d))  # 4M entries per batch
-    rows = G.mul[G.inv]  # rows[g, x] = g^-1 x
+    rows = _left_quotients(G)  # rows[g, x] = g^-1 x
     for g0 in range(0, n, chunk):
         g1 = min(n, g0 + chunk)
         np.matmul(Vh, V[rows[g0:g1]], out=out[g0:g1])  # batched BLAS: V* (L(g) V)
