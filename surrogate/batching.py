@@ -17,12 +17,11 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from fusion.decompose import decomposition_estimate
-from wordtensor import Group, Word, WordTensor, sizes, validate, word_tensor
+from wordtensor import WordTensor, validate
 
 from .config import BatchConfig, ConfigError
 
-__all__ = ["log_schedule", "make_split", "training_estimate"]
+__all__ = ["log_schedule", "make_split"]
 
 #: A device argument: a name ("cpu", "cuda", "cuda:1") or a torch.device.
 Device = str | torch.device
@@ -56,51 +55,6 @@ def torch_device(device: Device) -> torch.device:
     surrogate.config.ConfigError: device must be cpu, cuda, cuda:N or mps, got 'gpu0'
     """
     return validate.device(device, error=ConfigError)
-
-
-def check_tensor(config: BatchConfig, tensor: WordTensor) -> None:
-    """Refuse a word tensor that is not the one ``config`` names (its spec and word), so a run
-    folder never says one group and holds another.
-
-    >>> from surrogate.cp import SurrogateConfig
-    >>> from surrogate.config import grid
-    >>> check_tensor(SurrogateConfig("S3", "xy", grid(1, 9)), word_tensor("S3", "xy"))
-    >>> check_tensor(SurrogateConfig("S3", "xy", grid(1, 9)), word_tensor("S4", "xy"))
-    Traceback (most recent call last):
-    ...
-    surrogate.config.ConfigError: the word tensor given is xy on S4, but the configuration names xy on S3
-    """
-    w = Word.parse(config.word)
-    same = str(w) == str(tensor.word) and w.variables == tensor.word.variables
-    if same and tensor.group.name != config.spec:
-        G = Group.from_spec(config.spec)
-        same = G.order == tensor.n and np.array_equal(G.mul, tensor.group.mul)
-    if not same:
-        raise ConfigError(f"the word tensor given is {tensor.word} on {tensor.group.name}, but the "
-                          f"configuration names {config.word} on {config.spec}")
-
-
-def training_estimate(config: BatchConfig, tensor: WordTensor) -> sizes.Estimate:
-    """The size model's estimate of a training run: the representations and the triplet
-    decomposition its analysis needs (:func:`fusion.decompose.decomposition_estimate`), then
-    the batched training itself (:func:`wordtensor.sizes.training_stage`).
-
-    >>> from surrogate.cp import SurrogateConfig
-    >>> from surrogate.config import grid
-    >>> est = training_estimate(SurrogateConfig("S3", "xy", grid(4, 9), steps=100),
-    ...                         word_tensor("S3", "xy"))
-    >>> est.stages[-1].name, est.bytes < 1 << 30
-    ('surrogate training', True)
-    """
-    dec = decomposition_estimate(tensor.group, tensor.word)
-    N = tensor.nnz
-    train = max(min(N, max(1, int(round(i.train_fraction * N)))) for i in config.instances)
-    stage = sizes.training_stage(
-        config.KIND, instances=len(config.instances), n=tensor.n, arity=tensor.arity,
-        width=config.width, steps=config.steps, itemsize=4 if config.dtype == "float32" else 8,
-        train_tuples=train if train < N else None, log_per_decade=config.log_per_decade)
-    return sizes.Estimate(f"the {config.KIND} run of {tensor.word} on {tensor.group.name}",
-                          dec.stages + (stage,), baseline=sizes.TORCH_BASELINE)
 
 
 def log_schedule(steps: int, per_decade: int = 10) -> list[int]:
@@ -179,12 +133,7 @@ class AdamBatch:
                      dtype: DType | None, train_mask: np.ndarray | None, compile: bool) -> None:
         self.config = config
         self.compile = bool(compile)
-        self.tensor = tensor if tensor is not None else word_tensor(config.spec, config.word)
-        if tensor is not None:
-            check_tensor(config, tensor)
-        if self.tensor.arity < 1:
-            raise ConfigError(f"the word {self.tensor.word} has no variables; nothing to learn")
-        sizes.check(training_estimate(config, self.tensor))
+        self.tensor = config.prepare(tensor)
         self.device = torch_device(device)
         self.dtype = torch_dtype(dtype or config.dtype)
         inst = config.instances

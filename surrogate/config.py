@@ -1,7 +1,8 @@
 """What the configurations of both models share: one :class:`Instance` per member of a batch
 (seed, width, training fraction and per-instance hyper-parameters), :func:`grid`, the
-:class:`BatchConfig` base (validation, dict round trip, the differences a resume refuses) and
-:class:`ConfigError`. Nothing here imports torch."""
+:class:`BatchConfig` base (validation, dict round trip, the differences a resume refuses, the
+word tensor it trains on and the size model's estimate of the run) and :class:`ConfigError`.
+Nothing here imports torch."""
 
 from __future__ import annotations
 
@@ -9,6 +10,10 @@ import itertools
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields, replace
 
+import numpy as np
+
+from fusion.decompose import decomposition_estimate
+from wordtensor import Group, Word, WordTensor, sizes, word_tensor
 from wordtensor.errors import WordTensorError
 from wordtensor.validate import (
     choice,
@@ -168,6 +173,55 @@ class BatchConfig:
 
     def replace(self, **kw):
         return replace(self, **kw)
+
+    def prepare(self, tensor: WordTensor | None = None) -> WordTensor:
+        """The word tensor this configuration trains on (``tensor`` when given, checked to be
+        the one ``spec`` and ``word`` name), after the size model's check of the run
+        (:meth:`estimate`): called before a run folder is touched.
+
+        >>> from surrogate.cp.config import SurrogateConfig
+        >>> SurrogateConfig("S3", "xy", grid(1, 9)).prepare().nnz
+        36
+        >>> SurrogateConfig("S3", "xy", grid(1, 9)).prepare(word_tensor("S4", "xy"))
+        Traceback (most recent call last):
+        ...
+        surrogate.config.ConfigError: the word tensor given is xy on S4, but the configuration names xy on S3
+        """
+        if tensor is None:
+            tensor = word_tensor(self.spec, self.word)
+        else:
+            w = Word.parse(self.word)
+            same = str(w) == str(tensor.word) and w.variables == tensor.word.variables
+            if same and tensor.group.name != self.spec:
+                G = Group.from_spec(self.spec)
+                same = G.order == tensor.n and np.array_equal(G.mul, tensor.group.mul)
+            if not same:
+                raise ConfigError(f"the word tensor given is {tensor.word} on {tensor.group.name}, "
+                                  f"but the configuration names {self.word} on {self.spec}")
+        if tensor.arity < 1:
+            raise ConfigError(f"the word {tensor.word} has no variables; nothing to learn")
+        sizes.check(self.estimate(tensor))
+        return tensor
+
+    def estimate(self, tensor: WordTensor) -> sizes.Estimate:
+        """The size model's estimate of the run: the representations and triplet decomposition
+        its analysis needs (:func:`fusion.decompose.decomposition_estimate`), then the batched
+        training (:func:`wordtensor.sizes.training_stage`).
+
+        >>> from surrogate.cp.config import SurrogateConfig
+        >>> est = SurrogateConfig("S3", "xy", grid(4, 9), steps=100).estimate(word_tensor("S3", "xy"))
+        >>> est.stages[-1].name, est.bytes < 1 << 30
+        ('surrogate training', True)
+        """
+        dec = decomposition_estimate(tensor.group, tensor.word)
+        N = tensor.nnz
+        train = max(min(N, max(1, int(round(i.train_fraction * N)))) for i in self.instances)
+        stage = sizes.training_stage(
+            self.KIND, instances=len(self.instances), n=tensor.n, arity=tensor.arity,
+            width=self.width, steps=self.steps, itemsize=4 if self.dtype == "float32" else 8,
+            train_tuples=train if train < N else None, log_per_decade=self.log_per_decade)
+        return sizes.Estimate(f"the {self.KIND} run of {tensor.word} on {tensor.group.name}",
+                              dec.stages + (stage,), baseline=sizes.TORCH_BASELINE)
 
     def differences(self, other: BatchConfig, *, ignore: Iterable[str] = ("steps",)) -> list[str]:
         """What differs between this (saved) configuration and ``other`` (asked for), one text

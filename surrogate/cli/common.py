@@ -130,9 +130,10 @@ def train_into(args: argparse.Namespace, folder, config, train, plot) -> dict:
     :func:`surrogate.train_network`) into the run folder ``folder``, draw ``plot(result,
     folder)`` unless ``--no-plots``, and return the summary (with ``plots``). The folder is
     checked and locked before training and stays locked through the plots."""
+    tensor = config.prepare()  # the size model's refusal comes before the folder is made
     with folder.session(config, resume=args.resume):
-        res = train(config, device=args.device, run_dir=folder.path, resume=args.resume,
-                    progress=not args.no_progress, compile=args.compile)
+        res = train(config, tensor=tensor, device=args.device, run_dir=folder.path,
+                    resume=args.resume, progress=not args.no_progress, compile=args.compile)
         data = res.summary()
         if not args.no_plots:
             data["plots"] = [str(p) for p in plot(res, folder.path)]

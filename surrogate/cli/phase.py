@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 
-from wordtensor import word_tensor
 from wordtensor.cli import UsageError, emit
 
 from ..config import ConfigError
@@ -95,7 +94,7 @@ def cmd_phase(args: argparse.Namespace) -> int:
         cfg = (network_sweep_config if network else phase_config)(*grid_, **settings)
     except ConfigError as exc:
         raise UsageError(f"phase: {exc}") from None
-    tensor = word_tensor(args.spec, args.word)
+    tensor = cfg.prepare()  # the size model's refusal comes before the folder is made
     # given bounds are checked now; computed ones once the folder is checked and locked
     bounds = phase_bounds(tensor, tuple(args.rank_bounds)) if args.rank_bounds else None
     folder = (NetworkRunFolder if network else SurrogateRunFolder)(out)
