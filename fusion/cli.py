@@ -8,6 +8,7 @@ import argparse
 from wordtensor import Group, Word
 from wordtensor.cli import emit
 from wordtensor.commands import add_json
+from wordtensor.validate import cli_type, finite_float, integer, out_file, positive_float
 
 from .atlas.command import register_atlas
 from .decompose import check_support_in_cover, decompose, fusion_cover
@@ -52,7 +53,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("characters", help="the character table of a group")
     p.add_argument("spec", help="group spec")
-    p.add_argument("--digits", type=int, default=3, help="decimals for irrational values")
+    p.add_argument("--digits", type=cli_type(integer, minimum=0, maximum=15), default=3,
+                   help="decimals for irrational values, 0 to 15 (default 3)")
     add_json(p)
     p.set_defaults(func=cmd_characters)
     register_rank_commands(sub)
@@ -148,20 +150,22 @@ def register_rank_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("fusion", help="triplet decomposition of a word tensor and its fusion cover")
     p.add_argument("spec", help="group spec")
     p.add_argument("word", help="two-variable word, e.g. xy, xyX, '[x,y]'")
-    p.add_argument("--tol", type=float, default=1e-9, help="max-abs threshold for the support")
+    p.add_argument("--tol", type=cli_type(finite_float, minimum=0, maximum=1, open_max=True),
+                   default=1e-9, help="max-abs threshold for the support, in [0, 1) (default 1e-9)")
     add_json(p)
     p.set_defaults(func=cmd_fusion)
 
     p = sub.add_parser("rank", help="lower and certified upper bounds on the rank of a word tensor")
     p.add_argument("spec", help="group spec")
     p.add_argument("word", help="word in any number of variables, e.g. xy, xyX, '[x,y]', xyz")
-    p.add_argument("--save", metavar="FILE.npz", help="write the upper bound's factors here")
+    p.add_argument("--save", metavar="FILE.npz", type=cli_type(out_file, then=str),
+                   help="write the upper bound's factors here")
     p.add_argument("--no-cover", action="store_true", help="skip the box cover")
     p.add_argument("--search", action="store_true",
                    help="improve the upper bound by numerical CP search (wordtensor.cp_search); "
                         "only fits that exactify become the upper bound")
-    p.add_argument("--search-seconds", type=float, default=60.0,
-                   help="time budget of --search (default 60)")
+    p.add_argument("--search-seconds", type=cli_type(positive_float), default=60.0,
+                   help="time budget of --search in seconds, > 0 (default 60)")
     add_json(p)
     p.set_defaults(func=cmd_rank)
 

@@ -18,15 +18,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from wordtensor import Group, Word, WordTensor, word_tensor
+from wordtensor import Group, Word, WordTensor, sizes, word_tensor
 from wordtensor.errors import TensorTooLargeError, WordTensorError
+from wordtensor.groups import as_group
+from wordtensor.validate import choice, finite_float, positive_int
 
 from .reps.fourier import FourierBasis, fourier_basis, plancherel_weights
-from .reps.fusion_rules import bsc_tensor_power
-from .reps.irreps import bscs
+from .reps.fusion_rules import bsc_power_support
+from .reps.irreps import bsc_shapes, bscs, representation_estimate
 
 __all__ = ["TripletDecomposition", "decompose", "FusionCover", "fusion_cover",
-           "check_support_in_cover"]
+           "check_support_in_cover", "decomposition_estimate"]
 
 #: Largest n^(k+1) entry count the dense path will build by default.
 DENSE_LIMIT = 60_000_000
@@ -151,13 +153,17 @@ def decompose(group: Group | str, word: Word | str, *, tol: float = 1e-9,
     >>> round(float(d.norms.sum()), 9)  # = n²
     36.0
     """
-    G = Group.from_spec(group) if isinstance(group, str) else group
+    G = as_group(group)
+    method = choice(method, "method", ("auto", "algebra", "dense"))
+    # a negative tolerance would put exact zeros in the support (and "leave" the cover)
+    tol = finite_float(tol, "the support tolerance tol", minimum=0, maximum=1, open_max=True)
+    max_entries = positive_int(max_entries, "max_entries")
     T = word if isinstance(word, WordTensor) else word_tensor(G, word)
-    if method not in ("auto", "algebra", "dense"):
-        raise WordTensorError(f"method must be 'auto', 'algebra' or 'dense', got {method!r}")
-    if not (isinstance(tol, (int, float, np.floating)) and np.isfinite(tol) and tol >= 0):
-        # a negative tolerance would put exact zeros in the support (and "leave" the cover)
-        raise WordTensorError(f"the support tolerance must be a finite number >= 0, got {tol!r}")
+    if T.group is not G:
+        if T.group.order != G.order or not np.array_equal(T.group.mul, G.mul):
+            raise WordTensorError(f"the word tensor is on {T.group.name}, not on {G.name}; pass "
+                                  "the word, or the tensor with its own group")
+        G = T.group
     key = ("fusion.decompose", str(T.word), T.word.variables, tol, method)
     if key in G.cache:
         return G.cache[key]
@@ -165,40 +171,78 @@ def decompose(group: Group | str, word: Word | str, *, tol: float = 1e-9,
         method = "algebra" if is_multiplication(T.word) else "dense"
     if method == "algebra" and not is_multiplication(T.word):
         raise WordTensorError(f"the algebra path needs the word xy, got {T.word}")
+    if method == "dense" and T.n ** (T.arity + 1) > max_entries:
+        _dense_refusal(T, max_entries)
+    est = sizes.check(decomposition_estimate(G, T.word, method=method))
     F = fourier_basis(G)
-    blocks = (_algebra_blocks if method == "algebra" else _dense_blocks)(T, F, max_entries)
+    blocks = (_algebra_blocks if method == "algebra" else _dense_blocks)(T, F, max_entries,
+                                                                         est.seconds)
     t = len(F.slices)
     norms = np.zeros((t,) * T.ndim)
     kept = {}
     for idx, B in blocks.items():
-        norms[idx] = float(np.sum(B * B))
-        if B.size and np.max(np.abs(B)) > tol:
+        flat = B.reshape(-1)
+        norms[idx] = float(flat @ flat)  # no temporary of the block's size
+        if B.size and max(float(B.max()), -float(B.min())) > tol:
             kept[idx] = B
     dec = TripletDecomposition(T, F, kept, norms, tol, method)
     G.cache[key] = dec
     return dec
 
 
-def _algebra_blocks(T: WordTensor, F: FourierBasis, max_entries: int) -> dict:
+def decomposition_estimate(group: Group | str, word: Word | str, *, method: str = "auto"
+                           ) -> sizes.Estimate:
+    """The size model's estimate of :func:`decompose` (the irreps, the Fourier basis and the
+    blocks), computing the character table first.
+
+    >>> est = decomposition_estimate("S4", "xy")
+    >>> est.largest.name in ("irreps", "decomposition (algebra)"), est.bytes < 300 << 20
+    (True, True)
+    >>> decomposition_estimate("S4", "xyx").stages[-1].name
+    'decomposition (dense)'
+    """
+    G = as_group(group)
+    w = Word.parse(word)
+    method = choice(method, "method", ("auto", "algebra", "dense"))
+    if method == "auto":
+        method = "algebra" if is_multiplication(w) else "dense"
+    rep = representation_estimate(G)
+    last = (sizes.algebra_stage(bsc_shapes(G)) if method == "algebra"
+            else sizes.dense_decomposition_stage(G.order, w.arity))
+    return sizes.Estimate(f"the triplet decomposition of {w} on {G.name}", (
+        sizes.tensor_stage(G.order, w.arity), *rep.stages, sizes.fourier_stage(G.order), last))
+
+
+def _dense_refusal(T: WordTensor, max_entries: int):
+    n, k = T.n, T.arity
+    raise TensorTooLargeError(
+        f"the dense Fourier transform of {T.word} on {T.group.name} needs n^{k + 1} = "
+        f"{n ** (k + 1)} entries (limit {max_entries}); only the word xy has a structured path")
+
+
+def _algebra_blocks(T: WordTensor, F: FourierBasis, max_entries: int, seconds: float) -> dict:
     G = T.group
     out = {}
-    for phi, (b, c) in enumerate(zip(bscs(G), plancherel_weights(G))):
+    items = list(enumerate(zip(bscs(G), plancherel_weights(G))))
+    for phi, (b, c) in sizes.progress(items, desc=f"blocks of {G.name}", seconds=seconds,
+                                      unit="bsc"):
         rows = F.rows(phi)
         s, D = rows.shape[0], b.dim
         if s * s * D * D > max_entries * 4:
             raise TensorTooLargeError(f"the block of bsc {b.name} needs {s * s * D * D} entries")
         Fh = np.tensordot(rows, b.matrices, axes=(1, 0))  # (s, D, D)
-        X = np.einsum("pik,qkj->pqij", Fh, Fh)
-        out[(phi,) * 3] = c * np.tensordot(X, Fh, axes=([2, 3], [1, 2]))
+        X = np.matmul(Fh[:, None], Fh[None])  # X[p, q] = F̂_p F̂_q, batched BLAS
+        block = np.tensordot(X, Fh, axes=([2, 3], [1, 2]))
+        del X  # the largest array here (s² D² floats): free before the next bsc
+        block *= c
+        out[(phi,) * 3] = block
     return out
 
 
-def _dense_blocks(T: WordTensor, F: FourierBasis, max_entries: int) -> dict:
+def _dense_blocks(T: WordTensor, F: FourierBasis, max_entries: int, seconds: float) -> dict:
     n, k = T.n, T.arity
     if n ** (k + 1) > max_entries:
-        raise TensorTooLargeError(
-            f"the dense Fourier transform of {T.word} on {T.group.name} needs n^{k + 1} = "
-            f"{n ** (k + 1)} entries (limit {max_entries}); only the word xy has a structured path")
+        _dense_refusal(T, max_entries)
     M = F.matrix
     X = M[:, T.image].T.reshape((n,) * k + (n,))  # output mode already transformed
     for m in range(k):
@@ -240,13 +284,13 @@ def fusion_cover(group: Group | str, word: Word | str) -> FusionCover:
     >>> fusion_cover("S3", "xy").triplets
     ((0, 0, 0), (1, 1, 1), (2, 2, 2))
     """
-    G = Group.from_spec(group) if isinstance(group, str) else group
+    G = as_group(group)
     w = Word.parse(word)
     occ = tuple(w.occurrences(v) for v in w.variables)
     t = len(bscs(G))
     out = []
     for zeta in range(t):
-        allowed = [np.flatnonzero(bsc_tensor_power(G, zeta, m) > 0).tolist() for m in occ]
+        allowed = [np.flatnonzero(bsc_power_support(G, zeta, m)).tolist() for m in occ]
         out += [(*phis, zeta) for phis in itertools.product(*allowed)]
     return FusionCover(occ, tuple(sorted(out)))
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from wordtensor import WordTensor, word_tensor
+from wordtensor import WordTensor, validate
 
 from .config import BatchConfig, ConfigError
 
@@ -30,49 +30,31 @@ DType = str | torch.dtype
 
 
 def torch_dtype(name: DType) -> torch.dtype:
-    """The torch dtype named ``name`` ("float32" or "float64"); a torch dtype passes through.
+    """The torch dtype named ``name`` ("float32" or "float64"); a torch dtype passes through
+    (checked by :func:`wordtensor.validate.dtype`).
 
     >>> torch_dtype("float64"), torch_dtype(torch.float32)
     (torch.float64, torch.float32)
     >>> torch_dtype("float16")
     Traceback (most recent call last):
     ...
-    surrogate.config.ConfigError: unknown dtype 'float16'; choose float32 or float64
+    surrogate.config.ConfigError: dtype must be one of float32, float64, got 'float16'
     """
-    if isinstance(name, torch.dtype):
-        if name not in (torch.float32, torch.float64):
-            raise ConfigError(f"unknown dtype {name}; choose float32 or float64")
-        return name
-    table = {"float32": torch.float32, "float64": torch.float64}
-    if name not in table:
-        raise ConfigError(f"unknown dtype {name!r}; choose float32 or float64")
-    return table[name]
+    return getattr(torch, validate.dtype(name, error=ConfigError))
 
 
 def torch_device(device: Device) -> torch.device:
-    """The torch device ``device``, checked to exist on this machine.
+    """The torch device ``device``, checked to exist on this machine
+    (:func:`wordtensor.validate.device`).
 
     >>> torch_device("cpu")
     device(type='cpu')
     >>> torch_device("gpu0")
     Traceback (most recent call last):
     ...
-    surrogate.config.ConfigError: unknown device 'gpu0'; use cpu, cuda or cuda:N
+    surrogate.config.ConfigError: device must be cpu, cuda, cuda:N or mps, got 'gpu0'
     """
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise ConfigError(f"unknown device {device!r}; use cpu, cuda or cuda:N") from None
-    if dev.type == "cuda":
-        if not torch.cuda.is_available():
-            raise ConfigError(f"device {device!r} asked for, but torch finds no CUDA device here; "
-                              "use --device cpu")
-        if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise ConfigError(f"device {device!r}: only {torch.cuda.device_count()} CUDA "
-                              "device(s) here")
-    elif dev.type not in ("cpu", "mps"):
-        raise ConfigError(f"unsupported device {device!r}; use cpu or cuda")
-    return dev
+    return validate.device(device, error=ConfigError)
 
 
 def log_schedule(steps: int, per_decade: int = 10) -> list[int]:
@@ -151,9 +133,7 @@ class AdamBatch:
                      dtype: DType | None, train_mask: np.ndarray | None, compile: bool) -> None:
         self.config = config
         self.compile = bool(compile)
-        self.tensor = tensor if tensor is not None else word_tensor(config.spec, config.word)
-        if self.tensor.arity < 1:
-            raise ConfigError(f"the word {self.tensor.word} has no variables; nothing to learn")
+        self.tensor = config.prepare(tensor)
         self.device = torch_device(device)
         self.dtype = torch_dtype(dtype or config.dtype)
         inst = config.instances

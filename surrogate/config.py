@@ -1,17 +1,29 @@
 """What the configurations of both models share: one :class:`Instance` per member of a batch
 (seed, width, training fraction and per-instance hyper-parameters), :func:`grid`, the
-:class:`BatchConfig` base (validation, dict round trip, the differences a resume refuses) and
-:class:`ConfigError`. Nothing here imports torch."""
+:class:`BatchConfig` base (validation, dict round trip, the differences a resume refuses, the
+word tensor it trains on and the size model's estimate of the run) and :class:`ConfigError`.
+Nothing here imports torch."""
 
 from __future__ import annotations
 
 import itertools
-import math
-import numbers
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields, replace
 
+import numpy as np
+
+from fusion.decompose import decomposition_estimate
+from wordtensor import Group, Word, WordTensor, sizes, word_tensor
 from wordtensor.errors import WordTensorError
+from wordtensor.validate import (
+    choice,
+    finite_float,
+    nonnegative_int,
+    positive_float,
+    positive_int,
+    probability,
+    tolerance,
+)
 
 __all__ = ["Instance", "grid", "ConfigError"]
 
@@ -27,7 +39,7 @@ class ConfigError(WordTensorError):
     >>> Instance(seed=0, width=0).check()
     Traceback (most recent call last):
     ...
-    surrogate.config.ConfigError: width must be ≥ 1, got 0
+    surrogate.config.ConfigError: width must be a whole number >= 1, got 0
     >>> issubclass(ConfigError, ValueError), issubclass(ConfigError, WordTensorError)
     (True, True)
     """
@@ -64,18 +76,14 @@ class Instance:
         return self.seed if self.split_seed is None else self.split_seed
 
     def check(self) -> None:
-        if self.width < 1:
-            raise ConfigError(f"width must be ≥ 1, got {self.width}")
-        if not 0 < self.train_fraction <= 1:
-            raise ConfigError(f"train fraction must be in (0, 1], got {self.train_fraction}")
-        if not (math.isfinite(self.lr) and self.lr > 0):
-            raise ConfigError(f"learning rate must be a finite number > 0, got {self.lr}")
-        if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
-            raise ConfigError(f"weight decay must be a finite number ≥ 0, got {self.weight_decay}")
-        if not (math.isfinite(self.init_scale) and self.init_scale > 0):
-            raise ConfigError(f"initial scale must be a finite number > 0, got {self.init_scale}")
-        if self.seed < 0 or self.split < 0:
-            raise ConfigError(f"seeds must be ≥ 0, got {self.seed} / {self.split}")
+        v = dict(error=ConfigError)
+        positive_int(self.width, "width", **v)
+        probability(self.train_fraction, "train fraction", allow_zero=False, **v)
+        positive_float(self.lr, "learning rate", **v)
+        finite_float(self.weight_decay, "weight decay", minimum=0, **v)
+        positive_float(self.init_scale, "initial scale", **v)
+        nonnegative_int(self.seed, "seed", **v)
+        nonnegative_int(self.split, "split seed", **v)
 
 
 def grid(seeds: Iterable[int] | int = 1, widths: Iterable[int] | int = 16,
@@ -111,27 +119,39 @@ class BatchConfig:
     KIND = ""
 
     def __post_init__(self):
-        object.__setattr__(self, "instances", tuple(
-            i if isinstance(i, Instance) else Instance(**i) for i in self.instances))
-        object.__setattr__(self, "betas", tuple(float(b) for b in self.betas))
+        try:
+            instances = tuple(i if isinstance(i, Instance) else Instance(**i)
+                              for i in self.instances)
+        except TypeError as exc:
+            raise ConfigError(f"instances must be Instance objects or dicts of their fields "
+                              f"(seed, width, train_fraction, lr, ...): {exc}") from None
+        object.__setattr__(self, "instances", instances)
+        try:
+            object.__setattr__(self, "betas", tuple(float(b) for b in self.betas))
+        except (TypeError, ValueError):
+            raise ConfigError(f"Adam betas are two numbers in [0, 1), got {self.betas!r}") from None
         self.check()
 
     def check(self) -> None:
+        v = dict(error=ConfigError)
+        for name in ("spec", "word"):
+            if not isinstance(getattr(self, name), str) or not getattr(self, name).strip():
+                raise ConfigError(f"{name} must be a non-empty string, got {getattr(self, name)!r}")
         if not self.instances:
             raise ConfigError("a run needs at least one instance")
         for i in self.instances:
             i.check()
-        if not isinstance(self.steps, numbers.Integral) or isinstance(self.steps, bool) \
-                or self.steps < 0:
-            raise ConfigError(f"steps must be a whole number ≥ 0, got {self.steps!r}")
-        if self.loss not in LOSSES:
-            raise ConfigError(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
-        if self.dtype not in DTYPES:
-            raise ConfigError(f"unknown dtype {self.dtype!r}; choose one of {', '.join(DTYPES)}")
-        if not all(0 <= b < 1 for b in self.betas):
-            raise ConfigError(f"Adam betas must be in [0, 1), got {self.betas}")
-        if self.log_per_decade < 1:
-            raise ConfigError(f"log_per_decade must be ≥ 1, got {self.log_per_decade}")
+        nonnegative_int(self.steps, "steps", **v)
+        choice(self.loss, "loss", LOSSES, **v)
+        choice(self.dtype, "dtype", DTYPES, **v)
+        if len(self.betas) != 2:
+            raise ConfigError(f"Adam betas are two numbers, got {self.betas}")
+        for b in self.betas:
+            probability(b, "Adam betas", allow_one=False, **v)
+        positive_int(self.log_per_decade, "log_per_decade", **v)
+        tolerance(self.eps, "eps", **v)
+        tolerance(self.active_tol, "active_tol", allow_zero=True, **v)
+        probability(self.purity_tol, "purity_tol", allow_zero=False, **v)
 
     @property
     def width(self) -> int:
@@ -153,6 +173,55 @@ class BatchConfig:
 
     def replace(self, **kw):
         return replace(self, **kw)
+
+    def prepare(self, tensor: WordTensor | None = None) -> WordTensor:
+        """The word tensor this configuration trains on (``tensor`` when given, checked to be
+        the one ``spec`` and ``word`` name), after the size model's check of the run
+        (:meth:`estimate`): called before a run folder is touched.
+
+        >>> from surrogate.cp.config import SurrogateConfig
+        >>> SurrogateConfig("S3", "xy", grid(1, 9)).prepare().nnz
+        36
+        >>> SurrogateConfig("S3", "xy", grid(1, 9)).prepare(word_tensor("S4", "xy"))
+        Traceback (most recent call last):
+        ...
+        surrogate.config.ConfigError: the word tensor given is xy on S4, but the configuration names xy on S3
+        """
+        if tensor is None:
+            tensor = word_tensor(self.spec, self.word)
+        else:
+            w = Word.parse(self.word)
+            same = str(w) == str(tensor.word) and w.variables == tensor.word.variables
+            if same and tensor.group.name != self.spec:
+                G = Group.from_spec(self.spec)
+                same = G.order == tensor.n and np.array_equal(G.mul, tensor.group.mul)
+            if not same:
+                raise ConfigError(f"the word tensor given is {tensor.word} on {tensor.group.name}, "
+                                  f"but the configuration names {self.word} on {self.spec}")
+        if tensor.arity < 1:
+            raise ConfigError(f"the word {tensor.word} has no variables; nothing to learn")
+        sizes.check(self.estimate(tensor))
+        return tensor
+
+    def estimate(self, tensor: WordTensor) -> sizes.Estimate:
+        """The size model's estimate of the run: the representations and triplet decomposition
+        its analysis needs (:func:`fusion.decompose.decomposition_estimate`), then the batched
+        training (:func:`wordtensor.sizes.training_stage`).
+
+        >>> from surrogate.cp.config import SurrogateConfig
+        >>> est = SurrogateConfig("S3", "xy", grid(4, 9), steps=100).estimate(word_tensor("S3", "xy"))
+        >>> est.stages[-1].name, est.bytes < 1 << 30
+        ('surrogate training', True)
+        """
+        dec = decomposition_estimate(tensor.group, tensor.word)
+        N = tensor.nnz
+        train = max(min(N, max(1, int(round(i.train_fraction * N)))) for i in self.instances)
+        stage = sizes.training_stage(
+            self.KIND, instances=len(self.instances), n=tensor.n, arity=tensor.arity,
+            width=self.width, steps=self.steps, itemsize=4 if self.dtype == "float32" else 8,
+            train_tuples=train if train < N else None, log_per_decade=self.log_per_decade)
+        return sizes.Estimate(f"the {self.KIND} run of {tensor.word} on {tensor.group.name}",
+                              dec.stages + (stage,), baseline=sizes.TORCH_BASELINE)
 
     def differences(self, other: BatchConfig, *, ignore: Iterable[str] = ("steps",)) -> list[str]:
         """What differs between this (saved) configuration and ``other`` (asked for), one text

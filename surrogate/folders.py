@@ -23,6 +23,7 @@ import sys
 import time
 from pathlib import Path
 
+from wordtensor import validate
 from wordtensor.errors import WordTensorError
 from wordtensor.storage import dumps
 
@@ -316,19 +317,7 @@ def check_out(path: str | os.PathLike, kind: str, *, resume: bool = False) -> Pa
     >>> check_out(d / "new" / "run", "network") == d / "new" / "run"
     True
     """
-    p = Path(path)
-    if p.exists() and not p.is_dir():
-        raise OutPathError(f"{p} is a file, not a folder; choose a folder for the run")
-    existing = p
-    while not existing.exists():
-        if existing.parent == existing:
-            break
-        existing = existing.parent
-    if existing != p and not existing.is_dir():
-        raise OutPathError(f"cannot make the run folder {p}: {existing} is a file")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise OutPathError(f"cannot write into {existing}: permission denied; choose another "
-                           "folder")
+    p = validate.out_dir(path, "the run folder", error=OutPathError)
     held = run_kind(p) if p.is_dir() else None
     if held is not None and held != kind:
         raise RunKindError(f"{p} holds {kind_name(held)}, not {kind_name(kind)}; choose another folder")

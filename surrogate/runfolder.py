@@ -33,11 +33,12 @@ from pathlib import Path
 
 import numpy as np
 
-from wordtensor import __version__
+from wordtensor import __version__, validate
 from wordtensor.storage import atomic_write, dumps, npz_bytes
 
 from .folders import (
     ConfigMismatchError,
+    OutPathError,
     RunFolderError,
     RunFormatError,
     RunKindError,
@@ -86,7 +87,7 @@ class RunFolder:
     config_class: type = object
 
     def __init__(self, path: str | os.PathLike):
-        self.path = Path(path)
+        self.path = validate.path(path, "the run folder", error=OutPathError)
         self._columns: list[str] | None = None
 
     def exists(self) -> bool:

@@ -23,10 +23,11 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from fusion import bscs
-from fusion.decompose import check_support_in_cover, decompose, fusion_cover
+from fusion.decompose import check_support_in_cover, decompose, decomposition_estimate, fusion_cover
 from fusion.ranks import rank_bounds
-from wordtensor import Group, word_tensor
+from wordtensor import Group, sizes, validate, word_tensor
 from wordtensor.commands import group_info
+from wordtensor.errors import UsageError
 from wordtensor.storage import atomic_write, to_jsonable, write_json
 
 from .comparison import compare
@@ -72,6 +73,42 @@ class StudyConfig(dict):
         return [f"{k}: saved {saved.get(k)!r}, asked {self.get(k)!r}"
                 for k in dict.fromkeys([*saved, *self]) if k != "device"
                 and saved.get(k) != self.get(k)]
+
+
+def check_stages(G: Group, tensor, cfg: StudyConfig, stages) -> None:
+    """Check, before any stage runs, that every stage asked for can take this word and fits
+    the size model's limits (:mod:`wordtensor.sizes`); raise otherwise.
+
+    >>> G = Group.from_spec("S3")
+    >>> check_stages(G, word_tensor(G, "xyz"), StudyConfig.default("S3", "xyz"), STAGES)
+    Traceback (most recent call last):
+    ...
+    wordtensor.errors.UsageError: study: the rank stage bounds the rank of a two-variable word's 3-tensor, and xyz has 3 variables; run 'wordtensor tensor' or 'wordtensor fusion' on it instead
+    """
+    unknown = sorted(set(stages) - set(STAGES))
+    if unknown:
+        raise UsageError(f"study: unknown stage(s) {unknown}; the stages are {', '.join(STAGES)}")
+    if tensor.arity != 2 and {"rank", "surrogate", "compare"} & set(stages):
+        raise UsageError(f"study: the rank stage bounds the rank of a two-variable word's 3-tensor, "
+                         f"and {tensor.word} has {tensor.arity} variable"
+                         f"{'s' if tensor.arity != 1 else ''}; run 'wordtensor tensor' or "
+                         "'wordtensor fusion' on it instead")
+    n = G.order
+    est = decomposition_estimate(G, tensor.word)
+    extra = []
+    if "surrogate" in stages:  # its width is the rank's upper bound: about 2n for these words
+        frac = 1.0 if n * n <= 100 else 0.5
+        extra.append(sizes.training_stage(
+            "surrogate", instances=cfg["seeds"], n=n, arity=2, width=2 * n,
+            steps=cfg["surrogate_steps"] * 2, itemsize=8,
+            train_tuples=None if frac >= 1 else int(frac * n * n)))
+    if "network" in stages:
+        frac = 1.0 if n * n <= 100 else RECIPE["train_fraction"]
+        extra.append(sizes.training_stage(
+            "network", instances=cfg["seeds"], n=n, arity=2, width=RECIPE["width"],
+            steps=cfg["network_steps"], train_tuples=None if frac >= 1 else int(frac * n * n)))
+    sizes.check(sizes.Estimate(f"the study of {tensor.word} on {G.name}", est.stages + tuple(extra),
+                               baseline=sizes.TORCH_BASELINE))
 
 
 def check_study(out: Path, cfg: StudyConfig, *, resume: bool) -> None:
@@ -254,11 +291,12 @@ def study(spec: str = "S3", word: str = "xy", *, out: str | os.PathLike | None =
     from tqdm.auto import tqdm  # the progress bar, only when the study runs
 
     cfg = StudyConfig.default(spec, word, quick=quick)
-    cfg["device"] = device
+    cfg["device"] = str(validate.device(device, "study: device", error=UsageError))
     if seeds is not None:
-        cfg["seeds"] = int(seeds)
+        cfg["seeds"] = validate.positive_int(seeds, "study: seeds", error=UsageError)
     G = Group.from_spec(spec)
-    word_tensor(G, word)  # validate the word early
+    tensor = word_tensor(G, word)  # the word and every stage are checked before any runs
+    check_stages(G, tensor, cfg, stages)
     out = Path(out) if out else Path("runs") / re.sub(r"[^A-Za-z0-9_.+-]+", "_",
                                                      f"study-{spec}-{word}")
     check_study(out, cfg, resume=resume)
@@ -310,7 +348,7 @@ def _summary(spec, word, out, results, seconds, timings) -> dict:
         if st in results:
             summary[st] = {k: results[st].get(k) for k in
                            ("test_accuracy", "train_accuracy", "exact_fit", "step_train_100",
-                            "step_test_99", "run_dir") if k in results[st]}
+                            "step_test_99", "run_dir", "status") if k in results[st]}
     if "compare" in results:
         summary["compare"] = results["compare"].get("blocks")
     return to_jsonable(summary)

@@ -141,7 +141,7 @@ def test_cli_phase_model_network(tmp_path, capsys):
 
 def test_cli_errors_are_one_line(tmp_path, capsys):
     assert main(["network", "S3", "xy", "--train-fraction", "1.5", "--no-progress"]) == 2
-    assert "train fraction" in capsys.readouterr().err
+    assert "--train-fraction" in capsys.readouterr().err
     assert main(["compare", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "not a network run folder" in err and len(err.strip().splitlines()) == 1

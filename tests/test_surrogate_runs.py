@@ -229,7 +229,7 @@ def test_cli_surrogate_json(tmp_path, capsys):
                "--resume", "--no-plots"])
     assert rc == 0 and json.loads(capsys.readouterr().out)["steps"] == 30
     rc = main(["surrogate", "S3", "xy", "--train-fraction", "1.5", "--no-progress"])
-    assert rc == 2 and "train fraction" in capsys.readouterr().err
+    assert rc == 2 and "--train-fraction" in capsys.readouterr().err
 
 
 def test_cli_text_and_phase(tmp_path, capsys):

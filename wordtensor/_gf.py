@@ -7,12 +7,14 @@ mod q; for q = p^k: the polynomial basis in the primitive element, as galois pri
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from functools import lru_cache
 
 import numpy as np
 
 from ._cayley import ElementIndex, check_size, closure, table_from_tree
 from .errors import GroupSpecError, GroupTooLargeError
+from .validate import integer
 
 
 class FieldTables:
@@ -104,6 +106,51 @@ class FieldTables:
 
 #: Largest field whose q×q arithmetic tables are built (two int64 tables of 128 MiB each).
 MAX_FIELD_ORDER = 4096
+
+
+def matrix_generators(generators, q: int | None) -> tuple[np.ndarray, int]:
+    """Matrix generators as one (k, d, d) integer array and the field order q (read from
+    galois FieldArrays when not given); a fraction, a non-number or a ragged list is refused.
+
+    >>> gens, q = matrix_generators([[[1, 1], [0, 1]]], 3)
+    >>> gens.shape, q
+    ((1, 2, 2), 3)
+    >>> matrix_generators([[[1.5, 0], [0, 1]]], 3)
+    Traceback (most recent call last):
+    ...
+    wordtensor.errors.GroupSpecError: matrix entries must be whole numbers (field elements 0..q-1), got a fraction or NaN
+    """
+    if isinstance(generators, (str, bytes)) or not (
+            isinstance(generators, Iterable) or hasattr(generators, "ndim")):
+        raise GroupSpecError("matrix generators must be square integer matrices (a list of "
+                             f"lists of lists, or an array), got {type(generators).__name__}")
+    gens_list = list(generators) if not hasattr(generators, "ndim") or generators.ndim == 3 \
+        else [generators]
+    if not gens_list:
+        raise GroupSpecError("no matrix generators given")
+    if q is None:
+        order = getattr(type(gens_list[0]), "order", None)
+        if order is None:
+            raise GroupSpecError("give q, or pass galois FieldArray generators")
+        q = int(order)
+    q = integer(q, "the field order q", minimum=2, error=GroupSpecError)
+    try:
+        arrs = [np.asarray(g) for g in gens_list]
+        gens = np.stack(arrs) if len({a.shape for a in arrs}) == 1 else None
+    except (TypeError, ValueError):
+        gens = None
+    if gens is None or gens.dtype == object or gens.dtype.kind not in "iuf":
+        raise GroupSpecError("matrix generators must be square integer matrices of one size "
+                             "(field elements 0..q-1)")
+    if gens.dtype.kind == "f" and not np.all(np.isfinite(gens) & (gens == np.round(gens))):
+        raise GroupSpecError("matrix entries must be whole numbers (field elements 0..q-1), got "
+                             "a fraction or NaN")
+    gens = gens.astype(np.int64)
+    if gens.ndim != 3 or gens.shape[1] != gens.shape[2] or gens.shape[1] == 0:
+        raise GroupSpecError(f"matrix generators must be square and of one size, got {gens.shape}")
+    if gens.min() < 0 or gens.max() >= q:
+        raise GroupSpecError(f"matrix entries must be field elements 0..{q - 1}")
+    return gens, q
 
 
 @lru_cache(maxsize=32)

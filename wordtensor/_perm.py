@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Sequence
 
 import numpy as np
 
 from ._cayley import ElementIndex, closure, table_from_elements, table_from_tree
-from .errors import GroupSpecError
+from .errors import GroupSpecError, ParameterError
+from .validate import positive_int
 
 _CYCLE = re.compile(r"\(([^()]*)\)")
 
@@ -35,7 +37,7 @@ def parse_permutation(text: str, degree: int | None = None) -> np.ndarray:
         m = _CYCLE.match(s, pos)
         if m is None:
             raise GroupSpecError(
-                f"malformed permutation {text!r} at character {pos + 1}: expected '(' starting a cycle"
+                f"malformed permutation {_short(text)} at character {pos + 1}: expected '(' starting a cycle"
             )
         body = m.group(1)
         if body:
@@ -43,34 +45,99 @@ def parse_permutation(text: str, degree: int | None = None) -> np.ndarray:
                 pts = [int(t) for t in body.split(",")]
             except ValueError:
                 raise GroupSpecError(
-                    f"malformed cycle ({body}) in {text!r}: points must be positive integers"
+                    f"malformed cycle ({_cut(body)}) in {_short(text)}: points must be positive integers"
                 ) from None
             if any(p < 1 for p in pts):
-                raise GroupSpecError(f"cycle ({body}) in {text!r}: points are numbered from 1")
+                raise GroupSpecError(f"cycle ({_cut(body)}) in {_short(text)}: points are numbered from 1")
             if any(p > MAX_POINT for p in pts):
                 raise GroupSpecError(
-                    f"cycle ({body}) in {text!r}: points are numbered up to {MAX_POINT}")
+                    f"cycle ({_cut(body)}) in {_short(text)}: points are numbered up to {MAX_POINT}")
             if len(set(pts)) != len(pts):
-                raise GroupSpecError(f"cycle ({body}) in {text!r} repeats a point")
+                raise GroupSpecError(f"cycle ({_cut(body)}) in {_short(text)} repeats a point")
             cycles.append([p - 1 for p in pts])
         pos = m.end()
     seen: set[int] = set()
     for c in cycles:
         if seen & set(c):
             raise GroupSpecError(
-                f"permutation {text!r}: cycles are not disjoint (point {min(seen & set(c)) + 1})"
+                f"permutation {_short(text)}: cycles are not disjoint (point {min(seen & set(c)) + 1})"
             )
         seen |= set(c)
     d = max([max(c) + 1 for c in cycles], default=1)
     if degree is not None:
         if degree < d:
-            raise GroupSpecError(f"permutation {text!r} moves point {d}, beyond degree {degree}")
+            raise GroupSpecError(f"permutation {_short(text)} moves point {d}, beyond degree {degree}")
         d = degree
     img = np.arange(d, dtype=np.int64)
     for c in cycles:
         for a, b in zip(c, c[1:] + c[:1]):
             img[a] = b
     return img
+
+
+def image_list(images) -> np.ndarray:
+    """A 0-based image list (``[1, 2, 0]`` is (1,2,3)) checked to be a permutation of
+    0..d-1, as an int64 array.
+
+    >>> image_list([1, 0, 2]).tolist()
+    [1, 0, 2]
+    >>> image_list([1, 1])
+    Traceback (most recent call last):
+    ...
+    wordtensor.errors.GroupSpecError: [1, 1] is not a 0-based permutation image list (each of 0..1 once)
+    """
+    try:
+        arr = np.asarray(images)
+    except (TypeError, ValueError):
+        arr = np.asarray([], dtype=object)
+    if arr.ndim != 1 or arr.size == 0 or arr.size > MAX_POINT or not (
+            np.issubdtype(arr.dtype, np.integer) and arr.dtype != np.bool_):
+        raise GroupSpecError(f"{_short(images)} is not a permutation: give a cycle string such as "
+                             "'(1,2,3)' or a 0-based image list such as [1, 2, 0]")
+    p = arr.astype(np.int64)
+    if not np.array_equal(np.sort(p), np.arange(len(p))):
+        raise GroupSpecError(f"{_short(p.tolist())} is not a 0-based permutation image list (each "
+                             f"of 0..{len(p) - 1} once)")
+    return p
+
+
+def generator_images(generators, degree: int | None = None) -> np.ndarray:
+    """The image arrays (k, d) of permutation generators: GAP cycle strings, one
+    comma-separated string of them, or 0-based image lists, padded to ``degree`` points (default:
+    the largest point moved).
+
+    >>> generator_images("(1,2,3),(1,2)").tolist()
+    [[1, 2, 0], [1, 0, 2]]
+    >>> generator_images(["(1,2)", [0, 2, 1]], degree=4).tolist()
+    [[1, 0, 2, 3], [0, 2, 1, 3]]
+    """
+    if isinstance(generators, str):
+        generators = split_generators(generators)
+    elif not isinstance(generators, Sequence) and not hasattr(generators, "__array__"):
+        raise GroupSpecError(
+            "permutation generators must be a string such as '(1,2,3),(1,2)', a list of "
+            f"cycle strings or a list of 0-based image lists, got {type(generators).__name__}")
+    generators = list(generators)
+    if not generators:
+        raise GroupSpecError("no permutation generators given")
+    imgs = [parse_permutation(g) if isinstance(g, str) else image_list(g) for g in generators]
+    moved = max(len(p) for p in imgs)
+    if degree is not None:
+        degree = positive_int(degree, "degree", maximum=MAX_POINT)
+        if degree < moved:
+            raise ParameterError(f"degree {degree} is smaller than the largest point moved "
+                                 f"({moved}); pass degree >= {moved} or leave it out")
+    d = max(moved, degree or 0)
+    return np.stack([np.concatenate([p, np.arange(len(p), d)]) for p in imgs])
+
+
+def _cut(body: str) -> str:
+    return body if len(body) <= 40 else body[:37] + "..."
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:56] + "...'"
 
 
 def split_generators(text: str) -> list[str]:
@@ -82,18 +149,18 @@ def split_generators(text: str) -> list[str]:
         elif ch == ")":
             depth -= 1
             if depth < 0:
-                raise GroupSpecError(f"unbalanced ')' in permutation list {text!r}")
+                raise GroupSpecError(f"unbalanced ')' in permutation list {_short(text)}")
         if ch == "," and depth == 0:
             gens.append("".join(cur))
             cur = []
         else:
             cur.append(ch)
     if depth != 0:
-        raise GroupSpecError(f"unbalanced '(' in permutation list {text!r}")
+        raise GroupSpecError(f"unbalanced '(' in permutation list {_short(text)}")
     gens.append("".join(cur))
     gens = [g.strip() for g in gens]
     if any(not g for g in gens):
-        raise GroupSpecError(f"empty generator in permutation list {text!r}")
+        raise GroupSpecError(f"empty generator in permutation list {_short(text)}")
     return gens
 
 

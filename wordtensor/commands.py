@@ -145,7 +145,7 @@ def cmd_tensor(args: argparse.Namespace) -> int:
             f"fibre sizes      min {d['fibre_min']}, max {d['fibre_max']}, "
             f"mean {d['fibre_mean']:.4g} over the image",
             f"fibre histogram  {fibres}",
-        ])
+        ] + [f"note: {x}" for x in d["notes"]])
 
     emit(args, T.stats(), text)
     return 0

@@ -15,6 +15,8 @@ __all__ = [
     "WordSyntaxError",
     "TensorTooLargeError",
     "UsageError",
+    "ParameterError",
+    "ResourceLimitError",
 ]
 
 
@@ -142,5 +144,37 @@ class UsageError(WordTensorError):
     ...
     wordtensor.errors.UsageError: wordtensor info: the following arguments are required: spec
     >>> isinstance(UsageError("x"), WordTensorError)
+    True
+    """
+
+
+class ParameterError(WordTensorError):
+    """An argument of the wrong type, not finite, or out of its range; raised by the validators
+    of :mod:`wordtensor.validate`, and its message says what the argument must be.
+
+    >>> from wordtensor import Group
+    >>> Group.from_permutations("(1,2)", degree=1)
+    Traceback (most recent call last):
+    ...
+    wordtensor.errors.ParameterError: degree 1 is smaller than the largest point moved (2); pass
+    degree >= 2 or leave it out
+    >>> isinstance(ParameterError("x"), WordTensorError)
+    True
+    """
+
+
+class ResourceLimitError(WordTensorError, MemoryError):
+    """A job that the size model (:mod:`wordtensor.sizes`) estimates to need more memory or
+    time than allowed; raised before the job starts, with the estimate and the setting that
+    lifts the limit (``--max-memory`` / ``WORDTENSOR_MAX_MEMORY``, ``--max-seconds`` /
+    ``WORDTENSOR_MAX_SECONDS``).
+
+    >>> from wordtensor.sizes import Estimate, Stage, check
+    >>> check(Estimate("irreps of a big group", (Stage("irreps", 1 << 50),)))
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    wordtensor.errors.ResourceLimitError: irreps of a big group needs about 1.2 PiB of memory ...
+    >>> issubclass(ResourceLimitError, MemoryError)
     True
     """

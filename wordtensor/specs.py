@@ -32,6 +32,10 @@ _SIMPLE = re.compile(r"^(Z|C|D|S|A|Q|DIC|V)(\d+)$", re.IGNORECASE)
 _LINEAR = re.compile(r"^(SL|GL|PSL|PGL)\((\d+),(\d+)\)$", re.IGNORECASE)
 _SMALLGROUP = re.compile(r"^SMALLGROUP\((\d{1,18}),(\d{1,18})\)$", re.IGNORECASE)
 _FAMILY_NAMES = {"Z": "Z", "C": "Z", "D": "D", "S": "S", "A": "A", "DIC": "Dic"}
+#: Deepest nesting of parentheses a spec may have (each level is a recursive call).
+MAX_DEPTH = 50
+#: Longest spec text read (a spec names a group in a few dozen characters).
+MAX_LENGTH = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -99,8 +103,14 @@ def parse_spec(spec: str) -> Spec:
     >>> Group.from_spec("D4").order, Group.from_spec("Z2^3").order, Group.from_spec("PSL(2,7)").order
     (8, 8, 168)
     """
-    if not isinstance(spec, str) or not spec.strip():
+    if not isinstance(spec, str):
+        raise GroupSpecError(f"a group spec must be a string such as 'S3', got "
+                             f"{type(spec).__name__}")
+    if not spec.strip():
         raise GroupSpecError("empty group spec: try e.g. S3, D4, Q8, Z3xS3, SL(2,3)")
+    if len(spec) > MAX_LENGTH:
+        raise GroupSpecError(f"group spec of {len(spec)} characters, more than {MAX_LENGTH}: "
+                             "a spec names a group in a few words (S4, Z3xS3, perm:(1,2),(2,3))")
     text = spec.strip()
     if text.lower().startswith("perm:"):
         return Permutations(text[5:], text)
@@ -115,6 +125,9 @@ def _split_top(text: str, sep: str) -> list[str]:
     for ch in text:
         if ch in "([":
             depth += 1
+            if depth > MAX_DEPTH:
+                raise GroupSpecError(f"group spec {_clip(text)} nests parentheses more than "
+                                     f"{MAX_DEPTH} levels deep; remove the extra parentheses")
         elif ch in ")]":
             depth -= 1
         if ch.lower() == sep and depth == 0:
@@ -124,15 +137,19 @@ def _split_top(text: str, sep: str) -> list[str]:
             cur.append(ch)
     parts.append("".join(cur).strip())
     if depth != 0:
-        raise GroupSpecError(f"unbalanced parentheses in group spec {text!r}")
+        raise GroupSpecError(f"unbalanced parentheses in group spec {_clip(text)}")
     if any(not p for p in parts):
         if len(parts) == 2 and not parts[0] and text[:1].lower() == sep:
-            raise GroupSpecError(f"unknown group spec {text!r}: no family starts with "
+            raise GroupSpecError(f"unknown group spec {_clip(text)}: no family starts with "
                                  f"{text[:1]!r} ('x' separates the factors of a direct product;"
                                  " families: Zn, Cn, Dn, Sn, An, Q8, Dicn, V4, SL/GL/PSL/PGL(n,q),"
                                  " perm:...)")
-        raise GroupSpecError(f"empty factor in direct product {text!r}")
+        raise GroupSpecError(f"empty factor in direct product {_clip(text)}")
     return parts
+
+
+def _clip(text: str) -> str:
+    return repr(text) if len(text) <= 60 else repr(text[:57] + "...")
 
 
 def _int(digits: str, spec: str) -> int:
@@ -140,7 +157,7 @@ def _int(digits: str, spec: str) -> int:
     (``int`` itself refuses more than 4300)."""
     digits = digits.lstrip("0") or "0"
     if len(digits) > 18:
-        raise GroupTooLargeError(f"the number {digits[:12]}... in group spec {spec!r} is far too large")
+        raise GroupTooLargeError(f"the number {digits[:12]}... in group spec {_clip(spec)} is far too large")
     return int(digits)
 
 
@@ -150,7 +167,7 @@ def _factor(text: str, spec: str) -> Spec:
         return _base(text, spec)
     base, power = m.group(1).strip(), _int(m.group(2), spec)
     if power < 1:
-        raise GroupSpecError(f"direct power must be >= 1 in {spec!r}")
+        raise GroupSpecError(f"direct power must be >= 1 in {_clip(spec)}")
     tree = _base(base, spec)
     return tree if power == 1 else Power(tree, power, text)
 
@@ -177,13 +194,13 @@ def _base(text: str, spec: str) -> Spec:
     if t.lower().startswith("smallgroup"):
         m = _SMALLGROUP.match(t)
         if m is None:
-            raise GroupSpecError(f"malformed SmallGroup id {text!r}: write SmallGroup(n,i) with the "
+            raise GroupSpecError(f"malformed SmallGroup id {_clip(text)}: write SmallGroup(n,i) with the "
                                  "order n and the index i, e.g. SmallGroup(24,12)")
         return SmallGroupId(_int(m.group(1), spec), _int(m.group(2), spec))
     m = _LINEAR.match(t)
     if m:
         return Family(m.group(1).upper(), (_int(m.group(2), spec), _int(m.group(3), spec)))
     raise GroupSpecError(
-        f"{text!r} in spec {spec!r} names no group: use Zn, Cn, Dn, Sn, An, Q8, Dicn, V4, "
+        f"{_clip(text)} in spec {_clip(spec)} names no group: use Zn, Cn, Dn, Sn, An, Q8, Dicn, V4, "
         "SL(n,q), GL(n,q), PSL(n,q), PGL(n,q), perm:(1,2,3),(1,2), SmallGroup(n,i), "
         "gap:<GAP expression>, or products like Z3xS3")

@@ -7,14 +7,16 @@ built on request and refused, with its size, when it would not fit in memory.
 from __future__ import annotations
 
 import math
-import os
 from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import DTypeLike
 
-from .errors import TensorTooLargeError, WordTensorError
-from .groups import Group
+from .errors import ParameterError, TensorTooLargeError
+from .groups import Group, as_group
+from .sizes import available_memory, fmt_bytes, memory_limit
+from .validate import device as check_device
+from .validate import integer
 from .words import Word
 
 if TYPE_CHECKING:
@@ -23,43 +25,15 @@ if TYPE_CHECKING:
 __all__ = ["WordTensor", "word_tensor", "available_memory"]
 
 
-def available_memory() -> int:
-    """Bytes of memory available now (MemAvailable), or 8 GiB if it cannot be read.
-
-    Half of it is the default limit on dense arrays (see :meth:`WordTensor.dense`).
-
-    >>> m = available_memory()
-    >>> isinstance(m, int) and m > 0
-    True
-    """
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return 8 << 30
-
-
-def _fmt_bytes(b: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
-        if b < 1024 or unit == "PiB":
-            return f"{b:.1f} {unit}"
-        b /= 1024
-    return f"{b:.1f} PiB"
-
-
 def _check_bytes(nbytes: int, max_bytes: int | None, what: str) -> None:
-    limit = available_memory() // 2 if max_bytes is None else max_bytes
+    if max_bytes is not None:
+        max_bytes = integer(max_bytes, "max_bytes", minimum=0)
+    limit = memory_limit() if max_bytes is None else max_bytes
     if nbytes > limit:
         raise TensorTooLargeError(
-            f"{what} needs {_fmt_bytes(nbytes)}, more than the {_fmt_bytes(limit)} allowed "
-            "(half the available memory unless max_bytes is given); use the sparse form "
-            "(.image, .coords) or a smaller group")
+            f"{what} needs {fmt_bytes(nbytes)}, more than the {fmt_bytes(limit)} allowed "
+            "(the size model's limit: --max-memory or WORDTENSOR_MAX_MEMORY, max_bytes in "
+            "Python); use the sparse form (.image, .coords) or a smaller group or word")
 
 
 class WordTensor:
@@ -77,7 +51,8 @@ class WordTensor:
     ((6, 36), (36, 3))
     """
 
-    def __init__(self, group: Group, word: Word | str, *, max_bytes: int | None = None):
+    def __init__(self, group: Group | str, word: Word | str, *, max_bytes: int | None = None):
+        group = as_group(group)
         self.group = group
         self.word = Word.parse(word)
         n, k = group.order, self.word.arity
@@ -125,13 +100,22 @@ class WordTensor:
 
     def dense(self, dtype: DTypeLike = np.float64, *, max_bytes: int | None = None) -> np.ndarray:
         """The dense (k+1)-way array; raises :class:`TensorTooLargeError` with its size when it
-        would take more than ``max_bytes`` (default: half the available memory).
+        would take more than ``max_bytes`` (default: the size model's limit,
+        :func:`wordtensor.sizes.memory_limit`).
 
         >>> word_tensor("Z2", "xy").dense(np.int8)[1, 1].tolist()   # 1 + 1 = 0
         [1, 0]
         """
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise ParameterError(f"dtype must be a numpy number type such as float64 or int8, "
+                                 f"got {dtype!r}") from None
+        if dtype.kind not in "biuf":
+            raise ParameterError(f"dtype must be a numpy number type such as float64 or int8, "
+                                 f"got {dtype}")
         size = math.prod(self.shape)
-        _check_bytes(size * np.dtype(dtype).itemsize, max_bytes,
+        _check_bytes(size * dtype.itemsize, max_bytes,
                      f"the dense word tensor {self.word} on {self.group.name} {self.shape}")
         out = np.zeros((self.nnz, self.n), dtype=dtype)
         out[np.arange(self.nnz), self.image] = 1
@@ -146,8 +130,7 @@ class WordTensor:
         """
         import scipy.sparse as sp  # 0.2 s to import: only for the sparse flattenings
 
-        if not 0 <= mode < self.ndim:
-            raise WordTensorError(f"mode must be in 0..{self.ndim - 1}, got {mode}")
+        mode = integer(mode, "mode", minimum=0, maximum=self.ndim - 1)
         c = self.coords
         rows = c[:, mode]
         rest = np.delete(c, mode, axis=1)
@@ -166,6 +149,15 @@ class WordTensor:
         """
         import torch  # 1-3 s to import: only for callers that want torch tensors
 
+        device = check_device(device)
+        if isinstance(dtype, str):
+            dtype = getattr(torch, dtype, None) if dtype in ("float16", "bfloat16", "float32",
+                                                             "float64") else None
+            if dtype is None:
+                raise ParameterError("dtype must be a torch floating type or one of float16, "
+                                     "bfloat16, float32, float64")
+        elif dtype is not None and not isinstance(dtype, torch.dtype):
+            raise ParameterError(f"dtype must be a torch dtype, got {type(dtype).__name__}")
         dtype = dtype or torch.float32
         idx = torch.as_tensor(self.coords.T, device=device)
         if sparse:
@@ -188,7 +180,13 @@ class WordTensor:
         return np.flatnonzero(self.fibre_sizes())
 
     def stats(self) -> dict:
-        """Shape, non-zeros, image size and fibre statistics (JSON-ready)."""
+        """Shape, non-zeros, image size and fibre statistics (JSON-ready), and the word's
+        ``notes`` (:attr:`Word.notes`).
+
+        >>> s = word_tensor("Z3", "xey").stats()
+        >>> s["nnz"], s["variables"], len(s["notes"])
+        (9, ['x', 'y'], 1)
+        """
         f = self.fibre_sizes()
         hit = f[f > 0]
         sizes, counts = np.unique(f, return_counts=True)
@@ -207,6 +205,7 @@ class WordTensor:
             "fibre_mean": float(hit.mean()),
             "fibre_size_counts": {int(s): int(c) for s, c in zip(sizes, counts)},
             "identity_fibre": int(f[0]),
+            "notes": self.word.notes,
         }
 
 
@@ -218,6 +217,4 @@ def word_tensor(group: Group | str, word: Word | str, *, max_bytes: int | None =
     >>> T.shape, T.nnz, float(T.dense().sum())
     ((6, 6, 6), 36, 36.0)
     """
-    if isinstance(group, str):
-        group = Group.from_spec(group)
-    return WordTensor(group, word, max_bytes=max_bytes)
+    return WordTensor(as_group(group), word, max_bytes=max_bytes)

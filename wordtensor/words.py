@@ -10,16 +10,12 @@ is the identity. Spaces are ignored. Variables are ordered alphabetically unless
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 from numpy.typing import ArrayLike
 
 from ._syntax import Comm, Conj, Identity, Mul, Node, Pow, Var, parse, to_str
 from .errors import WordTensorError
-
-if TYPE_CHECKING:
-    from .groups import Group
+from .groups import Group, as_group
 
 __all__ = ["Word", "parse_word", "Var", "Identity", "Mul", "Pow", "Comm", "Conj"]
 
@@ -58,6 +54,23 @@ class Word:
 
     def __str__(self) -> str:
         return to_str(self.tree)
+
+    @property
+    def notes(self) -> list[str]:
+        """What a reader of the word might not expect; today: an ``e`` or ``E`` in the text,
+        which is the identity, not a variable.
+
+        >>> Word.parse("abcdefghij").notes
+        ["'e' is the identity in a word, not a variable: abcdefghij has the 9 variables a, b, c, d, f, g, h, i, j (write 1 for the identity, or use another letter)"]
+        >>> Word.parse("xy").notes
+        []
+        """
+        if not any(ch in "eE" for ch in self.text):
+            return []
+        return [f"'e' is the identity in a word, not a variable: {self.text} has the "
+                f"{self.arity} variable{'s' if self.arity != 1 else ''} "
+                f"{', '.join(self.variables) or '(none)'} (write 1 for the identity, or use "
+                "another letter)"]
 
     def __repr__(self) -> str:
         return f"Word({str(self)!r}, variables={self.variables})"
@@ -130,7 +143,14 @@ class Word:
 
     def occurrences(self, var: str, reduced: bool = True) -> int:
         """n_var(w): occurrences of var^{±1}, x^k counting |k| — in the freely reduced word by
-        default, else in the word as written."""
+        default, else in the word as written.
+
+        >>> Word.parse("x^3 X y").occurrences("x"), Word.parse("x^3 X y").occurrences("x", False)
+        (2, 4)
+        """
+        if not (isinstance(var, str) and len(var) == 1 and var.islower() and var != "e"):
+            raise WordTensorError(f"a variable is a single lowercase letter other than e, got "
+                                  f"{var!r}")
         if reduced:
             return sum(1 for v, _ in self.letters() if v == var)
         return _count(self.tree, var)
@@ -175,9 +195,10 @@ class Word:
         >>> parse_word("x^2 y").evaluate(G, [1, 2], 3).tolist()   # 2x + y mod 5
         [0, 2]
         """
+        G = as_group(G)
         if len(args) != self.arity:
             raise WordTensorError(f"{self} takes {self.arity} arguments, got {len(args)}")
-        env = {v: np.asarray(a) for v, a in zip(self.variables, args)}
+        env = {v: G.elements(a, f"arguments of {self}") for v, a in zip(self.variables, args)}
         shape = np.broadcast_shapes(*[np.shape(a) for a in args]) if args else ()
         return np.array(np.broadcast_to(_eval(self.tree, G, env), shape))
 
@@ -188,6 +209,7 @@ class Word:
         >>> parse_word("xX").table(Group.from_spec("Z3")).tolist()
         [0, 0, 0]
         """
+        G = as_group(G)
         n = G.order
         grids = np.meshgrid(*[np.arange(n)] * self.arity, indexing="ij", sparse=True)
         return self.evaluate(G, *grids)
@@ -203,6 +225,9 @@ def parse_word(text: str, variables: str | tuple[str, ...] | None = None) -> Wor
 
 
 def _check_vars(w: Word, variables) -> tuple[str, ...]:
+    if not isinstance(variables, (str, tuple, list)):
+        raise WordTensorError(f"variables must be a string of letters such as 'xy' or a tuple "
+                              f"of them, got {type(variables).__name__}")
     vs = tuple(variables)
     if any(not (isinstance(v, str) and len(v) == 1 and v.islower() and v != "e") for v in vs):
         raise WordTensorError(f"variables must be single lowercase letters other than e: {vs}")

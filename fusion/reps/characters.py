@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from wordtensor import Group
+from wordtensor import Group, sizes
 from wordtensor.errors import WordTensorError
+from wordtensor.groups import as_group
+from wordtensor.validate import nonnegative_int, tolerance
 
 from .checks import check_character_table
 
@@ -23,7 +25,7 @@ __all__ = ["CharacterTable", "character_table"]
 _TOL = 1e-7
 
 
-def class_structure_constants(G: Group) -> np.ndarray:
+def class_structure_constants(G: Group, dtype=np.int64) -> np.ndarray:
     """a[r, s, t] = #{(x, y) ∈ C_r × C_s : x·y = z_t} for a fixed z_t ∈ C_t.
 
     On S3 (classes: identity, 3 transpositions, 2 three-cycles), a product of two transpositions
@@ -35,10 +37,11 @@ def class_structure_constants(G: Group) -> np.ndarray:
     >>> a.sum(axis=1)[:, 0].tolist()   # Σ_s a[r, s, t] = |C_r|
     [1, 3, 2]
     """
+    G = as_group(G)
     classes = G.conjugacy_classes
     k = len(classes)
     cls = G.class_of
-    a = np.zeros((k, k, k), dtype=np.int64)
+    a = np.zeros((k, k, k), dtype=dtype)
     x = np.arange(G.order)
     for t, C in enumerate(classes):
         z = C[0]
@@ -91,7 +94,12 @@ class CharacterTable:
     def decompose(self, chi: np.ndarray, *, tol: float = 1e-6) -> np.ndarray:
         """Multiplicities of each irreducible in a character given on classes; raises if they
         are not non-negative integers (the input is then not a character)."""
-        chi = np.asarray(chi, dtype=complex)
+        tol = tolerance(tol, "tol")
+        try:
+            chi = np.asarray(chi, dtype=complex)
+        except (TypeError, ValueError):
+            raise WordTensorError("a class function is a list of numbers, one per conjugacy "
+                                  f"class, got {type(chi).__name__}") from None
         if chi.shape != (self.num_classes,):
             raise WordTensorError(f"a class function has one value per conjugacy class: expected "
                                   f"{self.num_classes} values, got shape {chi.shape}")
@@ -112,8 +120,12 @@ def character_table(G: Group, *, seed: int = 0) -> CharacterTable:
     >>> ct.degrees.tolist(), ct.indicators.tolist()
     ([1, 1, 2], [1, 1, 1])
     """
+    G = as_group(G)
+    seed = nonnegative_int(seed, "seed")
     key = ("fusion.character_table", seed)
     if key not in G.cache:
+        sizes.check(sizes.Estimate(f"the character table of {G.name}",
+                                   (sizes.character_table_stage(G.order, G.num_classes),)))
         G.cache[key] = _compute(G, seed)
     return G.cache[key]
 
@@ -122,7 +134,7 @@ def _compute(G: Group, seed: int) -> CharacterTable:
     n = G.order
     sizes = np.array([len(c) for c in G.conjugacy_classes])
     k = len(sizes)
-    a = class_structure_constants(G).astype(float)
+    a = class_structure_constants(G, dtype=np.float64)  # k³ floats: the largest array here
     rng = np.random.default_rng(seed)
     for _attempt in range(20):
         c = rng.standard_normal(k) + 1j * rng.standard_normal(k)
@@ -131,9 +143,10 @@ def _compute(G: Group, seed: int) -> CharacterTable:
         if np.any(np.abs(vecs[0]) < 1e-10):
             continue
         omega = (vecs / vecs[0]).T  # row i: ω_i on classes
-        # each ω must be a common eigenvector: A_r ω = ω_r ω
-        resid = np.einsum("rst,it->irs", a, omega) - omega[:, :, None] * omega[:, None, :]
-        if np.max(np.abs(resid)) < _TOL * max(1.0, np.max(np.abs(omega)) ** 2):
+        # each ω must be a common eigenvector: A_r ω = ω_r ω (one class matrix at a time)
+        resid = max(float(np.max(np.abs((a[r] @ omega.T).T - omega[:, r, None] * omega)))
+                    for r in range(k))
+        if resid < _TOL * max(1.0, np.max(np.abs(omega)) ** 2):
             break
     else:
         raise RuntimeError(f"character table of {G.name}: the class matrices did not split "

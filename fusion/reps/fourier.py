@@ -21,6 +21,7 @@ import numpy as np
 
 from wordtensor import Group
 from wordtensor.errors import WordTensorError
+from wordtensor.groups import as_group
 
 from .checks import RepresentationError
 from .irreps import BSC, bscs
@@ -84,6 +85,7 @@ def fourier_basis(G: Group) -> FourierBasis:
     >>> bool(np.allclose(F.matrix @ F.matrix.T, np.eye(6)))
     True
     """
+    G = as_group(G)
     key = "fusion.fourier_basis"
     if key not in G.cache:
         n = G.order
@@ -104,6 +106,14 @@ def fourier_basis(G: Group) -> FourierBasis:
     return G.cache[key]
 
 
+def _real_array(x, what: str) -> np.ndarray:
+    try:
+        return np.asarray(x, dtype=float)
+    except (TypeError, ValueError):
+        raise WordTensorError(f"{what} must be an array of real numbers, got "
+                              f"{type(x).__name__}") from None
+
+
 def plancherel_weights(G: Group) -> np.ndarray:
     """c_φ with f(x) = Σ_φ c_φ tr(R_φ(x)ᵀ f̂(φ)) and Σ f² = Σ c_φ ‖f̂(φ)‖².
 
@@ -117,6 +127,7 @@ def plancherel_weights(G: Group) -> np.ndarray:
     >>> float(f @ f), bool(np.isclose(energy, 140.0))          # Plancherel
     (140.0, True)
     """
+    G = as_group(G)
     n = G.order
     div = {"real": 1, "complex": 2, "quaternionic": 4}
     return np.array([b.dim / (div[b.kind] * n) for b in bscs(G)])
@@ -130,8 +141,9 @@ def fourier_transform(G: Group, f: np.ndarray) -> list[np.ndarray]:
     >>> bool(np.allclose(inverse_fourier_transform(G, fourier_transform(G, f)), f))
     True
     """
-    f = np.asarray(f, dtype=float)
-    if f.shape[-1] != G.order:
+    G = as_group(G)
+    f = _real_array(f, "f")
+    if f.ndim == 0 or f.shape[-1] != G.order:
         raise WordTensorError(f"a function on G is indexed by the elements: the last axis must "
                               f"have length |G| = {G.order}, got shape {f.shape}")
     return [np.tensordot(f, b.matrices, axes=(-1, 0)) for b in bscs(G)]
@@ -151,12 +163,17 @@ def inverse_fourier_transform(G: Group, fhat: list[np.ndarray]) -> np.ndarray:
     >>> bool(np.allclose(inverse_fourier_transform(G, fourier_transform(G, f)), f))
     True
     """
+    G = as_group(G)
     bl = bscs(G)
-    if len(fhat) != len(bl):
+    if isinstance(fhat, np.ndarray) or not hasattr(fhat, "__len__") or len(fhat) != len(bl):
         raise WordTensorError(f"expected {len(bl)} blocks (one per bsc, as fourier_transform "
                               f"returns them), got {len(fhat)}")
     w = plancherel_weights(G)
     out = 0.0
     for c, b, F in zip(w, bl, fhat):
+        F = _real_array(F, f"the block of {b.name}")
+        if F.shape[-2:] != (b.dim, b.dim):
+            raise WordTensorError(f"the block of bsc {b.name} must be {b.dim} x {b.dim} (its last "
+                                  f"two axes), got shape {F.shape}")
         out = out + c * np.einsum("xij,...ij->...x", b.matrices, F)
     return out

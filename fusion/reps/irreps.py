@@ -21,12 +21,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from wordtensor import Group
+from wordtensor import Group, sizes
+from wordtensor.groups import as_group
+from wordtensor.validate import integer, tolerance
 
 from .characters import CharacterTable, character_table
 from .checks import check_representations
 
-__all__ = ["Irrep", "BSC", "irreps", "bscs", "bsc_projector", "verify_representations"]
+__all__ = ["Irrep", "BSC", "irreps", "bscs", "bsc_projector", "verify_representations",
+           "representation_estimate", "bsc_shapes"]
 
 #: Frobenius–Schur indicator -> kind of the irrep (and of its bsc).
 
@@ -76,7 +79,8 @@ class BSC:
     """A basic self-conjugate representation: a real irreducible representation of G, one per
     orbit {χ, χ̄} of complex irreps. ``matrices`` are real orthogonal D×D with D = d (real),
     2d (complex, quaternionic). ``character`` is the complexified character (the trace of
-    ``matrices``: χ, χ + χ̄, 2χ); ``fusion_character`` is the bsc character χ_φ of docs/design.md (χ for ν = ±1,
+    ``matrices``: χ, χ + χ̄, 2χ); ``fusion_character`` is the bsc character χ_φ of docs/design.md
+    (χ for ν = ±1,
     χ + χ̄ for ν = 0), used by the fusion rules. ``irreps`` are the indices of the complex
     irreps it comes from. R_φ (the span of its matrix coefficients in R^G) has dimension
     ``space_dim`` = d², 2d², d².
@@ -128,6 +132,14 @@ def _class_matrix(G: Group) -> np.ndarray:
     return G.cache[key]
 
 
+def _left_quotients(G: Group) -> np.ndarray:
+    """Q[x, y] = index of x⁻¹y (cached: every irrep uses it twice)."""
+    key = "fusion.xinv_y"
+    if key not in G.cache:
+        G.cache[key] = G.mul[G.inv]
+    return G.cache[key]
+
+
 def _isotypic_basis(P: np.ndarray, dim: int, rng) -> np.ndarray:
     """Orthonormal basis (n × dim) of the image of a projector of rank ``dim``."""
     n = P.shape[0]
@@ -146,7 +158,7 @@ def _irreducible_subspace(G: Group, P: np.ndarray, block: int, space_dim: int, r
     n = G.order
     Q = _isotypic_basis(P, space_dim, rng)
     complex_ = np.iscomplexobj(P)
-    xinv_y = G.mul[G.inv][:, np.arange(n)]  # [x, y] -> x^-1 y
+    xinv_y = _left_quotients(G)  # [x, y] -> x^-1 y
     for _attempt in range(20):
         c = rng.standard_normal(n)
         if complex_:
@@ -173,11 +185,11 @@ def _matrices_from_subspace(G: Group, V: np.ndarray) -> np.ndarray:
     n, d = V.shape
     out = np.empty((n, d, d), dtype=V.dtype)
     Vh = V.conj().T
-    chunk = max(1, (1 << 24) // max(1, n * d))
-    rows = G.mul[G.inv]  # rows[g, x] = g^-1 x
+    chunk = max(1, (1 << 22) // max(1, n * d))  # 4M entries per batch
+    rows = _left_quotients(G)  # rows[g, x] = g^-1 x
     for g0 in range(0, n, chunk):
         g1 = min(n, g0 + chunk)
-        out[g0:g1] = np.einsum("ix,gxj->gij", Vh, V[rows[g0:g1]])
+        np.matmul(Vh, V[rows[g0:g1]], out=out[g0:g1])  # batched BLAS: V* (L(g) V)
     return out
 
 
@@ -215,11 +227,13 @@ def _build(G: Group, seed: int = 0):
     ct: CharacterTable = character_table(G)
     rng = np.random.default_rng(seed)
     n = G.order
+    est = sizes.check(representation_estimate(G))
     K = _class_matrix(G)
     complex_mats: dict[int, np.ndarray] = {}
     bsc_list = []
     done = set()
-    for i in range(len(ct.degrees)):
+    for i in sizes.progress(range(len(ct.degrees)), desc=f"irreps of {G.name}",
+                            seconds=est.seconds, unit="irrep"):
         if i in done:
             continue
         d, nu = int(ct.degrees[i]), int(ct.indicators[i])
@@ -227,7 +241,19 @@ def _build(G: Group, seed: int = 0):
         done |= {i, j}
         chi = ct.values[i]
         name = ct.names[i]
-        if nu == 1:
+        if d == 1:  # a linear character is its own irrep: ρ(g) = χ(g)
+            rho = chi[G.class_of][:, None, None].astype(complex)
+            R = rho.real.copy() if nu == 1 else _realify(rho)
+            complex_mats[i] = rho
+            if nu == 1:
+                kind, members, bname = "real", (i,), name
+                trace_char, fchar = chi.real.astype(complex), chi
+            else:
+                kind, members = "complex", (i, j)
+                bname = f"{name}+{ct.names[j]}"
+                trace_char, fchar = chi + chi.conj(), chi + chi.conj()
+                complex_mats[j] = rho.conj()
+        elif nu == 1:
             P = (d / n) * chi.real[K]
             V = _irreducible_subspace(G, P, d, d * d, rng, f"{G.name} irrep {name}")
             R = _matrices_from_subspace(G, V)
@@ -277,6 +303,42 @@ def _cached(G: Group):
     return G.cache[key]
 
 
+def bsc_shapes(G: Group) -> list[tuple[int, int]]:
+    """(dim R_φ, D) of every bsc, in the order of :func:`bscs`, read from the character table
+    alone (no irreps are built): (d², d) for real type, (2d², 2d) for complex, (d², 2d) for
+    quaternionic.
+
+    >>> bsc_shapes(Group.from_spec("Q8")), [(b.space_dim, b.dim) for b in bscs(Group.from_spec("Q8"))]
+    ([(1, 1), (1, 1), (1, 1), (1, 1), (4, 4)], [(1, 1), (1, 1), (1, 1), (1, 1), (4, 4)])
+    """
+    ct = character_table(as_group(G))
+    out, done = [], set()
+    for i, (d, nu) in enumerate(zip(ct.degrees.tolist(), ct.indicators.tolist())):
+        if i in done:
+            continue
+        done |= {i, int(ct.conjugate[i])}
+        out.append((d * d, d) if nu == 1 else (2 * d * d, 2 * d) if nu == 0 else (d * d, 2 * d))
+    return out
+
+
+def representation_estimate(G: Group) -> sizes.Estimate:
+    """The size model's estimate of the irreps, bscs and their checks (computing the
+    character table first, which its own estimate guards).
+
+    >>> est = representation_estimate(Group.from_spec("S4"))
+    >>> [s.name for s in est.stages], est.bytes < 200 << 20
+    (['character table', 'class matrix', 'irreps', 'checks'], True)
+    """
+    G = as_group(G)
+    ct = character_table(G)
+    degrees, indicators = ct.degrees.tolist(), ct.indicators.tolist()
+    bl = len(bsc_shapes(G))
+    return sizes.Estimate(f"the irreps of {G.name}", (
+        sizes.character_table_stage(G.order, G.num_classes),
+        *sizes.irreps_stages(G.order, degrees, indicators),
+        sizes.representation_checks_stage(G.order, degrees, bl, len(G.generators))))
+
+
 def irreps(G: Group) -> tuple[Irrep, ...]:
     """All complex irreps of G as unitary matrices, in the order of ``character_table(G)``
     (cached per group; verified when built).
@@ -285,7 +347,7 @@ def irreps(G: Group) -> tuple[Irrep, ...]:
     >>> [(r.name, r.dim, r.kind) for r in irreps(Group.from_spec("Q8"))][-1]
     ('2a', 2, 'quaternionic')
     """
-    return _cached(G)[0]
+    return _cached(as_group(G))[0]
 
 
 def bscs(G: Group) -> tuple[BSC, ...]:
@@ -296,7 +358,7 @@ def bscs(G: Group) -> tuple[BSC, ...]:
     >>> [(b.name, b.kind, b.dim) for b in bscs(Group.from_spec("Z3"))]
     [('1a', 'real', 1), ('1b+1c', 'complex', 2)]
     """
-    return _cached(G)[1]
+    return _cached(as_group(G))[1]
 
 
 def bsc_projector(G: Group, index: int) -> np.ndarray:
@@ -309,7 +371,9 @@ def bsc_projector(G: Group, index: int) -> np.ndarray:
     >>> bool(np.allclose(sum(bsc_projector(G, i) for i in range(3)), np.eye(6)))
     True
     """
-    b = bscs(G)[index]
+    G = as_group(G)
+    bl = bscs(G)
+    b = bl[integer(index, "the bsc index", minimum=0, maximum=len(bl) - 1)]
     ct = character_table(G)
     K = _class_matrix(G)
     vals = sum(ct.values[i] for i in b.irreps)
@@ -327,5 +391,6 @@ def verify_representations(G: Group, *, tol: float = 1e-9, raise_on_failure: boo
     >>> res["sum_of_squared_degrees"]   # 1 + 1 + 1 + 1 + 2² = 8
     0.0
     """
-    return check_representations(G, irreps(G), bscs(G), tol=tol,
+    G = as_group(G)
+    return check_representations(G, irreps(G), bscs(G), tol=tolerance(tol, "tol"),
                                  raise_on_failure=raise_on_failure)

@@ -7,14 +7,31 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 import time
 from pathlib import Path
 
-from wordtensor.cli import UsageError, emit
+from wordtensor.cli import EXIT_DIVERGED, UsageError, emit
 from wordtensor.commands import add_json
+from wordtensor.validate import (
+    cli_type,
+    finite_float,
+    nonnegative_int,
+    positive_float,
+    positive_int,
+    probability,
+)
 
 from ..config import DECAYS, DTYPES, LOSSES, OPTIMIZERS, ConfigError, grid
 from ..folders import check_out
+
+#: argparse types of the training options (each refuses with what the value must be).
+STEPS = cli_type(nonnegative_int)
+COUNT = cli_type(positive_int)
+SEED = cli_type(nonnegative_int)
+RATE = cli_type(positive_float)
+DECAY = cli_type(finite_float, minimum=0)
+FRACTION = cli_type(probability, allow_zero=False)
 
 #: The defaults of the surrogate's training options (``wordtensor phase --model network``
 #: replaces the ones left at these values by the network recipe's).
@@ -27,19 +44,19 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
     d = SURROGATE_DEFAULTS
     p.add_argument("spec", help="group spec, e.g. S3, S4, D5, Q8")
     p.add_argument("word", help="word, e.g. xy, 'xyX', '[x,y]'")
-    p.add_argument("--steps", type=int, default=d["steps"],
+    p.add_argument("--steps", type=STEPS, default=d["steps"],
                    help=f"training steps (default {d['steps']})")
-    p.add_argument("--seeds", type=int, default=4, help="seeds 0..K-1 (default 4)")
-    p.add_argument("--seed-start", type=int, default=0, help="first seed (default 0)")
+    p.add_argument("--seeds", type=COUNT, default=4, help="seeds 0..K-1 (default 4)")
+    p.add_argument("--seed-start", type=SEED, default=0, help="first seed (default 0)")
     p.add_argument("--loss", choices=list(LOSSES), default=d["loss"],
                    help="mse against the one-hot rows (mean over entries) or ce with f̂ as logits")
     p.add_argument("--optimizer", choices=list(OPTIMIZERS), default="adam")
-    p.add_argument("--lr", type=float, default=d["lr"], help=f"learning rate (default {d['lr']:g})")
-    p.add_argument("--weight-decay", type=float, default=d["weight_decay"],
+    p.add_argument("--lr", type=RATE, default=d["lr"], help=f"learning rate (default {d['lr']:g})")
+    p.add_argument("--weight-decay", type=DECAY, default=d["weight_decay"],
                    help=f"default {d['weight_decay']:g}")
     p.add_argument("--decay", choices=list(DECAYS), default="l2",
                    help="weight decay as an L2 term in the gradient (default) or decoupled (AdamW)")
-    p.add_argument("--init-scale", type=float, default=d["init_scale"],
+    p.add_argument("--init-scale", type=RATE, default=d["init_scale"],
                    help=f"factor entries start N(0, s²) (default {d['init_scale']:g})")
     add_run_options(p)
     p.add_argument("--compile", action="store_true",
@@ -53,11 +70,11 @@ def add_run_options(p: argparse.ArgumentParser, *, log_help: str = "metric/check
     """``--device``, ``--dtype``, ``--log-per-decade``, ``--out``, ``--resume``, ``--threads``."""
     p.add_argument("--device", default="cpu", help="torch device (default cpu), e.g. cuda")
     p.add_argument("--dtype", choices=list(DTYPES), default="float32")
-    p.add_argument("--log-per-decade", type=int, default=None, help=log_help)
+    p.add_argument("--log-per-decade", type=COUNT, default=None, help=log_help)
     p.add_argument("--out", default=None, help="run folder (default runs/<command>-…)")
     p.add_argument("--resume", action="store_true",
                    help="continue the run in --out (same settings; only --steps may change)")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--threads", type=COUNT, default=None, help="torch CPU threads (>= 1)")
 
 
 def run_folder(args: argparse.Namespace, kind: str, stem: str | None = None) -> Path:
@@ -71,18 +88,19 @@ def run_folder(args: argparse.Namespace, kind: str, stem: str | None = None) -> 
     >>> str(run_folder(ns, "surrogate")).startswith("runs/surrogate-S3-_x_y_-")
     True
     """
-    if args.steps < 0 or args.seeds < 1:
-        raise UsageError(f"{kind}: --steps must be ≥ 0 and --seeds ≥ 1")
-    if args.threads is not None and args.threads < 1:
-        raise UsageError(f"{kind}: --threads must be ≥ 1, got {args.threads}")
+    v = dict(error=UsageError)
+    nonnegative_int(args.steps, f"{kind}: --steps", **v)
+    positive_int(args.seeds, f"{kind}: --seeds", **v)
+    if args.threads is not None:
+        positive_int(args.threads, f"{kind}: --threads", **v)
     if args.threads is not None or args.device != "cpu":
         import torch  # heavy: only for a command that trains
 
-        from ..batching import torch_device
+        from wordtensor.validate import device
 
         if args.threads is not None:
             torch.set_num_threads(args.threads)
-        torch_device(args.device)
+        device(args.device, f"{kind}: --device", **v)
     if args.out:
         return check_out(args.out, kind, resume=args.resume)
     if args.resume:
@@ -112,14 +130,39 @@ def train_into(args: argparse.Namespace, folder, config, train, plot) -> dict:
     :func:`surrogate.train_network`) into the run folder ``folder``, draw ``plot(result,
     folder)`` unless ``--no-plots``, and return the summary (with ``plots``). The folder is
     checked and locked before training and stays locked through the plots."""
+    tensor = config.prepare()  # the size model's refusal comes before the folder is made
     with folder.session(config, resume=args.resume):
-        res = train(config, device=args.device, run_dir=folder.path, resume=args.resume,
-                    progress=not args.no_progress, compile=args.compile)
+        res = train(config, tensor=tensor, device=args.device, run_dir=folder.path,
+                    resume=args.resume, progress=not args.no_progress, compile=args.compile)
         data = res.summary()
         if not args.no_plots:
             data["plots"] = [str(p) for p in plot(res, folder.path)]
             folder.write_summary(data)
     return data
+
+
+def divergence_exit(statuses: list[str], kind: str, run_dir) -> int:
+    """The exit code of a training command: :data:`~wordtensor.cli.EXIT_DIVERGED` (3), with a
+    line on stderr, when every instance diverged; 0 otherwise (with a note on stderr when some
+    did). The results are written either way.
+
+    >>> divergence_exit(["ok", "ok"], "surrogate", "runs/a")
+    0
+    >>> import contextlib, io
+    >>> with contextlib.redirect_stderr(io.StringIO()) as err:
+    ...     rc = divergence_exit(["diverged: non-finite parameters at step 3"] * 2, "surrogate", "r")
+    >>> rc, err.getvalue().split(";")[0]
+    (3, 'wordtensor: every instance of the surrogate run diverged (diverged: non-finite parameters at step 3)')
+    """
+    bad = [st for st in statuses if st != "ok"]
+    if statuses and len(bad) == len(statuses):
+        print(f"wordtensor: every instance of the {kind} run diverged ({bad[0]}); the results "
+              f"are written to {run_dir}; try a smaller --lr or --init-scale", file=sys.stderr)
+        return EXIT_DIVERGED
+    if bad:
+        print(f"wordtensor: note: {len(bad)} of {len(statuses)} instances of the {kind} run "
+              "diverged (see the status column)", file=sys.stderr)
+    return 0
 
 
 def log_option(args: argparse.Namespace) -> dict:

@@ -8,10 +8,24 @@ from pathlib import Path
 
 from wordtensor.cli import UsageError, emit
 from wordtensor.commands import add_json
+from wordtensor.validate import cli_type, finite_float, tolerance
 
 from ..folders import RunLock, run_kind
 from ..networks.recipes import ACTIVATION_NAMES, RECIPE, recipe
-from .common import add_run_options, batch_config, emit_instances, run_folder, train_into
+from .common import (
+    COUNT,
+    DECAY,
+    FRACTION,
+    RATE,
+    SEED,
+    STEPS,
+    add_run_options,
+    batch_config,
+    divergence_exit,
+    emit_instances,
+    run_folder,
+    train_into,
+)
 
 
 def register(sub) -> None:
@@ -33,30 +47,31 @@ def register(sub) -> None:
                                        "+ b2 on a word (defaults: the grokking recipe)")
     p.add_argument("spec", help="group spec, e.g. S4, A4, SL(2,5)")
     p.add_argument("word", help="word, e.g. xy, 'xyX', '[x,y]'")
-    p.add_argument("--width", type=int, nargs="+", default=[RECIPE["width"]], metavar="M",
+    p.add_argument("--width", type=COUNT, nargs="+", default=[RECIPE["width"]], metavar="M",
                    help=f"width(s) (default {RECIPE['width']}); several train together")
     p.add_argument("--activation", choices=list(ACTIVATION_NAMES), default=RECIPE["activation"],
                    help=f"σ (default {RECIPE['activation']})")
-    p.add_argument("--train-fraction", type=float, nargs="+", default=[RECIPE["train_fraction"]],
+    p.add_argument("--train-fraction", type=FRACTION, nargs="+", default=[RECIPE["train_fraction"]],
                    metavar="F", help=f"fraction(s) of the input tuples to train on (default "
                                      f"{RECIPE['train_fraction']})")
-    p.add_argument("--steps", type=int, default=RECIPE["steps"],
+    p.add_argument("--steps", type=STEPS, default=RECIPE["steps"],
                    help=f"full-batch AdamW steps (default {RECIPE['steps']})")
-    p.add_argument("--seeds", type=int, default=4, help="seeds 0..K-1 (default 4)")
-    p.add_argument("--seed-start", type=int, default=0, help="first seed (default 0)")
-    p.add_argument("--lr", type=float, default=None,
+    p.add_argument("--seeds", type=COUNT, default=4, help="seeds 0..K-1 (default 4)")
+    p.add_argument("--seed-start", type=SEED, default=0, help="first seed (default 0)")
+    p.add_argument("--lr", type=RATE, default=None,
                    help=f"default: the activation's recipe ({RECIPE['lr']:g} for quadratic)")
-    p.add_argument("--weight-decay", type=float, default=None,
+    p.add_argument("--weight-decay", type=DECAY, default=None,
                    help="decoupled (AdamW) weight decay (default: the activation's recipe, "
                         f"{RECIPE['weight_decay']:g} for quadratic)")
-    p.add_argument("--init-scale", type=float, default=None,
+    p.add_argument("--init-scale", type=RATE, default=None,
                    help="E ~ N(0, s²), W ~ N(0, s²/width) (default: the activation's recipe, "
                         f"{RECIPE['init_scale']:g} for quadratic)")
     p.add_argument("--loss", choices=["ce", "mse"], default=RECIPE["loss"],
                    help=f"mse against the one-hot rows or cross-entropy (default {RECIPE['loss']})")
-    p.add_argument("--grokfast", type=float, default=0.0, metavar="LAMBDA",
+    p.add_argument("--grokfast", type=cli_type(finite_float, minimum=0), default=0.0,
+                   metavar="LAMBDA",
                    help="Grokfast EMA filter strength λ (default 0: off; α = 0.98)")
-    p.add_argument("--eval-every", type=int, default=10,
+    p.add_argument("--eval-every", type=COUNT, default=10,
                    help="test accuracy every N steps: the grokking step's resolution (default 10)")
     add_run_options(p, log_help="metric points per decade of steps (default 10)")
     p.add_argument("--compile", action="store_true",
@@ -72,9 +87,9 @@ def register(sub) -> None:
     p.add_argument("run_dir", help="a network run folder (wordtensor network --out DIR)")
     p.add_argument("--surrogate", default=None, metavar="DIR",
                    help="a surrogate run folder of the same group and word")
-    p.add_argument("--instance", type=int, nargs="+", default=None,
+    p.add_argument("--instance", type=SEED, nargs="+", default=None,
                    help="network instances to use (default: all that did not diverge)")
-    p.add_argument("--tol", type=float, default=1e-2,
+    p.add_argument("--tol", type=cli_type(tolerance), default=1e-2,
                    help="relative tolerance of the numerical ranks (default 1e-2)")
     p.add_argument("--no-plot", action="store_true", help="do not draw compare.png")
     add_json(p)
@@ -123,7 +138,7 @@ def cmd_network(args: argparse.Namespace) -> int:
          ("train=1 at", "step_train_100", "d", 10), ("test≥99% at", "step_test_99", "d", 11),
          ("ratio", "grok_ratio", ".1f", 6)],
         "neurons", "neurons (active per triplet)")
-    return 0
+    return divergence_exit(data["status"], "network", data["run_dir"])
 
 
 def cmd_compare(args: argparse.Namespace) -> int:

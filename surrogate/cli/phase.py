@@ -6,12 +6,21 @@ from __future__ import annotations
 
 import argparse
 
-from wordtensor import word_tensor
 from wordtensor.cli import UsageError, emit
 
 from ..config import ConfigError
 from ..networks.recipes import ACTIVATION_NAMES, recipe
-from .common import SURROGATE_DEFAULTS, add_training_options, log_option, phase_text, run_folder
+from .common import (
+    COUNT,
+    FRACTION,
+    SEED,
+    SURROGATE_DEFAULTS,
+    add_training_options,
+    divergence_exit,
+    log_option,
+    phase_text,
+    run_folder,
+)
 
 
 def register(sub) -> None:
@@ -25,9 +34,9 @@ def register(sub) -> None:
     """
     p = sub.add_parser("phase", help="phase diagram: test accuracy over width × train fraction")
     add_training_options(p)
-    p.add_argument("--widths", type=int, nargs="+", required=True, metavar="M")
-    p.add_argument("--fractions", type=float, nargs="+", required=True, metavar="F")
-    p.add_argument("--rank-bounds", type=int, nargs=2, default=None, metavar=("LOWER", "UPPER"),
+    p.add_argument("--widths", type=COUNT, nargs="+", required=True, metavar="M")
+    p.add_argument("--fractions", type=FRACTION, nargs="+", required=True, metavar="F")
+    p.add_argument("--rank-bounds", type=SEED, nargs=2, default=None, metavar=("LOWER", "UPPER"),
                    help="rank bounds to mark (default: computed, see surrogate.phase)")
     p.add_argument("--model", choices=["surrogate", "network"], default="surrogate",
                    help="network: two-layer networks; options left at their defaults take the "
@@ -85,7 +94,7 @@ def cmd_phase(args: argparse.Namespace) -> int:
         cfg = (network_sweep_config if network else phase_config)(*grid_, **settings)
     except ConfigError as exc:
         raise UsageError(f"phase: {exc}") from None
-    tensor = word_tensor(args.spec, args.word)
+    tensor = cfg.prepare()  # the size model's refusal comes before the folder is made
     # given bounds are checked now; computed ones once the folder is checked and locked
     bounds = phase_bounds(tensor, tuple(args.rank_bounds)) if args.rank_bounds else None
     folder = (NetworkRunFolder if network else SurrogateRunFolder)(out)
@@ -106,5 +115,6 @@ def cmd_phase(args: argparse.Namespace) -> int:
                              f"{d['bounds']['upper']} ({d['bounds']['source']})")
 
     emit(args, data, text)
-    return 0
+    total = len(res.widths) * len(res.fractions) * len(res.seeds)
+    return divergence_exit(["ok"] * (total - len(res.errors)) + list(res.errors), args.model, out)
 

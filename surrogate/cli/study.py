@@ -9,6 +9,7 @@ from wordtensor.cli import emit
 from wordtensor.commands import add_json
 
 from ..report import STAGES, fmt
+from .common import COUNT, divergence_exit
 
 SKIPPABLE = ("surrogate", "network", "compare")
 
@@ -30,7 +31,7 @@ def register(sub) -> None:
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted study (same settings)")
     p.add_argument("--quick", action="store_true", help="short training runs (a smoke test)")
-    p.add_argument("--seeds", type=int, default=None, help="seeds per model (default 4)")
+    p.add_argument("--seeds", type=COUNT, default=None, help="seeds per model (default 4)")
     p.add_argument("--device", default="cpu", help="torch device for training (default cpu)")
     p.add_argument("--skip", nargs="*", default=[], choices=list(SKIPPABLE),
                    help="stages to skip")
@@ -84,4 +85,6 @@ def cmd_study(args: argparse.Namespace) -> int:
         return "\n".join(lines)
 
     emit(args, s, text)
-    return 0
+    codes = [divergence_exit(s[st]["status"], st, s[st].get("run_dir"))
+             for st in ("surrogate", "network") if "status" in s.get(st, {})]
+    return max(codes, default=0)

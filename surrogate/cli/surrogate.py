@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import argparse
 
-from .common import add_training_options, batch_config, emit_instances, run_folder, train_into
+from .common import (
+    COUNT,
+    FRACTION,
+    add_training_options,
+    batch_config,
+    divergence_exit,
+    emit_instances,
+    run_folder,
+    train_into,
+)
 
 
 def register(sub) -> None:
@@ -19,9 +28,9 @@ def register(sub) -> None:
     """
     p = sub.add_parser("surrogate", help="train CP surrogates f̂(a,b) = Σ u_k[a] v_k[b] w_k")
     add_training_options(p)
-    p.add_argument("--width", type=int, nargs="+", default=[16], metavar="M",
+    p.add_argument("--width", type=COUNT, nargs="+", default=[16], metavar="M",
                    help="width(s); several train together, padded and masked")
-    p.add_argument("--train-fraction", type=float, nargs="+", default=[1.0], metavar="F",
+    p.add_argument("--train-fraction", type=FRACTION, nargs="+", default=[1.0], metavar="F",
                    help="fraction(s) of the input tuples to train on (default 1)")
     p.add_argument("--no-plots", action="store_true", help="do not draw the PNG figures")
     p.set_defaults(func=cmd_surrogate)
@@ -64,4 +73,4 @@ def cmd_surrogate(args: argparse.Namespace) -> int:
          ("loss", "final_loss", ".2e", 9), ("max|T-δ|", "max_abs_error", ".2e", 9),
          ("99% at", "grok_step", "", 7)],
         "components", "components (active per triplet)")
-    return 0
+    return divergence_exit(data["status"], "surrogate", data["run_dir"])

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from wordtensor.validate import choice, tolerance
+
 from ..config import DECAYS, OPTIMIZERS, BatchConfig, ConfigError, Instance
 
 __all__ = ["SurrogateConfig"]
@@ -28,7 +30,7 @@ class SurrogateConfig(BatchConfig):
     >>> SurrogateConfig("S3", "xy", grid(1, 9), loss="l1")
     Traceback (most recent call last):
     ...
-    surrogate.config.ConfigError: unknown loss 'l1'; choose one of mse, ce
+    surrogate.config.ConfigError: loss must be one of mse, ce, got 'l1'
     """
 
     KIND: ClassVar[str] = "surrogate"
@@ -51,9 +53,6 @@ class SurrogateConfig(BatchConfig):
 
     def check(self) -> None:
         super().check()
-        if self.optimizer not in OPTIMIZERS:
-            raise ConfigError(f"unknown optimizer {self.optimizer!r}; choose one of "
-                              f"{', '.join(OPTIMIZERS)}")
-        if self.decay not in DECAYS:
-            raise ConfigError(f"unknown weight-decay mode {self.decay!r}; choose one of "
-                              f"{', '.join(DECAYS)}")
+        choice(self.optimizer, "optimizer", OPTIMIZERS, error=ConfigError)
+        choice(self.decay, "weight-decay mode (decay)", DECAYS, error=ConfigError)
+        tolerance(self.fit_tol, "fit_tol", error=ConfigError)

@@ -174,6 +174,7 @@ def train(config: SurrogateConfig, *, tensor: WordTensor | None = None, device: 
     """
     if dtype is not None:
         config = config.replace(dtype=str(torch_dtype(dtype)).removeprefix("torch."))
+    tensor = config.prepare(tensor)  # checked and estimated before a folder is touched
     if run_dir is None:
         return _train(config, tensor, None, None, device, dtype, progress, callback,
                       state_every_s, compile)

@@ -3,9 +3,10 @@ run folder's ``config.json``); its defaults are the grokking recipe."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import ClassVar
+
+from wordtensor.validate import choice, finite_float, positive_int, probability
 
 from ..config import BatchConfig, ConfigError, Instance
 from .recipes import ACTIVATION_NAMES, RECIPE
@@ -57,16 +58,14 @@ class NetworkConfig(BatchConfig):
 
     def check(self) -> None:
         super().check()
-        if self.activation not in ACTIVATION_NAMES:
-            raise ConfigError(f"unknown activation {self.activation!r}; choose one of "
-                              f"{', '.join(ACTIVATION_NAMES)}")
-        if not (0 <= self.grokfast_alpha < 1 and 0 <= self.grokfast_lambda < math.inf):
-            raise ConfigError("Grokfast needs 0 ≤ alpha < 1 and lambda ≥ 0, got "
-                              f"{self.grokfast_alpha}, {self.grokfast_lambda}")
-        for name in ("eval_every", "checkpoint_per_decade"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be ≥ 1, got {getattr(self, name)}")
-        if not self.output_scale >= 0:
-            raise ConfigError(f"output_scale must be ≥ 0, got {self.output_scale}")
+        v = dict(error=ConfigError)
+        choice(self.activation, "activation", ACTIVATION_NAMES, **v)
+        probability(self.grokfast_alpha, "Grokfast alpha", allow_one=False, **v)
+        finite_float(self.grokfast_lambda, "Grokfast lambda (--grokfast)", minimum=0, **v)
+        positive_int(self.eval_every, "eval_every", **v)
+        positive_int(self.checkpoint_per_decade, "checkpoint_per_decade", **v)
+        finite_float(self.output_scale, "output_scale", minimum=0, **v)
+        if not isinstance(self.orthograd, bool):
+            raise ConfigError(f"orthograd must be True or False, got {self.orthograd!r}")
         if self.model != "network":
             raise ConfigError(f"not a network configuration (model {self.model!r})")

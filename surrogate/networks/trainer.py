@@ -251,6 +251,7 @@ def train_network(config: NetworkConfig, *, tensor: WordTensor | None = None,
     """
     if dtype is not None:
         config = config.replace(dtype=str(torch_dtype(dtype)).removeprefix("torch."))
+    tensor = config.prepare(tensor)  # checked and estimated before a folder is touched
     if run_dir is None:
         return _train_network(config, tensor, None, None, device, dtype, progress, callback,
                               state_every_s, analyse, compile)
