@@ -46,8 +46,9 @@ class Symptoms:
 @dataclass(frozen=True)
 class Attempt:
     """One restart: its seed, outcome (``reason``: "converged", "stagnated", "max_iter",
-    "time_limit" or "stopped"), relative error (verified in float64), iterations and wall
-    seconds from its start to its end (restarts run side by side, so these overlap)."""
+    "diverged", "time_limit" or "stopped"), relative error (verified in float64), iterations, wall
+    seconds from its start to its end (restarts run side by side, so these overlap) and the
+    solver that ran it (``method``)."""
 
     index: int
     seed: int
@@ -56,6 +57,7 @@ class Attempt:
     iterations: int
     seconds: float
     reason: str
+    method: str = ""
 
 
 @dataclass
