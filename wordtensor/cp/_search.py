@@ -121,7 +121,8 @@ class _Group:
         self.slot_iter = np.zeros(B, dtype=np.int64)
         self.slot_start = np.zeros(B)
         self.active = np.zeros(B, dtype=bool)
-        self.win_err = np.full(B, np.inf)
+        self.win_err = np.full(B, np.inf)  # error at the start of the stagnation window
+        self.win_start = np.zeros(B, dtype=np.int64)  # ... and its iteration
         self.kicks = np.zeros(B, dtype=np.int64)
         self.polished = np.zeros(B, dtype=bool)
         self.next_verify = np.zeros(B, dtype=np.int64)
@@ -175,7 +176,7 @@ class _Group:
             self.active[b] = True
             self.slot_iter[b] = 0
             self.slot_start[b] = now
-            self.win_err[b] = np.inf
+            self.win_err[b], self.win_start[b] = np.inf, 0
             self.kicks[b] = 0
             self.polished[b] = False
             self.next_verify[b] = 0
@@ -191,6 +192,8 @@ class _Group:
         fb = replace_weakest(problem, [F[b] for F in self.solver.F], gen)
         for k in range(problem.ndim):
             new[k][b] = fb[k]
+        # the solver restarts from the kicked point, regularisation schedule included (a
+        # measured choice: keeping the faded weight instead cut the successes three-fold)
         self.solver.reset(torch.as_tensor(mask, device=problem.device), new)
 
     def advance(self) -> None:
@@ -256,18 +259,18 @@ class _Group:
                 reason = "diverged"
             elif self.slot_iter[b] >= self.max_iter:
                 reason = "max_iter"
-            elif lam[b] > STALL_LAM:
-                self.win_err[b] = np.inf  # still regularised: no stagnation window yet
-            elif self.slot_iter[b] % self.window < self.check_every and self.slot_iter[b] >= \
-                    self.window:
+            elif lam[b] > STALL_LAM:  # still regularised: no stagnation window yet
+                self.win_err[b], self.win_start[b] = np.inf, self.slot_iter[b]
+            elif self.slot_iter[b] - self.win_start[b] >= self.window:
+                # a window ends: stagnated unless the error fell by 10% over it
                 if not e < 0.9 * self.win_err[b]:
                     if self.kicks[b] < ctx.kicks and e > 1e-6:
                         self.kicks[b] += 1
                         self.kick(b)
-                        self.win_err[b] = np.inf
+                        self.win_err[b], self.win_start[b] = np.inf, self.slot_iter[b]
                         continue
                     reason = "stagnated"
-                self.win_err[b] = e
+                self.win_err[b], self.win_start[b] = e, self.slot_iter[b]
             if reason is None and out_of_time:
                 reason = "time_limit"
             if reason is not None:
