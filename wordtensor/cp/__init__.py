@@ -13,6 +13,9 @@ many random restarts of a local solver, run side by side as one batched tensor p
   border-rank symptoms (diverging or cancelling components).
 * :func:`exactify` -- rounds a numerical decomposition to small rationals (after gauge moves
   that sparsify it) and verifies it exactly.
+* :func:`algebra_blocks` and :func:`block_search` -- for the structure tensor of a semisimple
+  algebra (a group algebra: the word ``xy``), the direct-sum blocks found exactly over Q, and
+  the search block by block, mapped back to the tensor's basis and verified there.
 
 Inputs: a dense numpy array or torch tensor (order >= 3), a :class:`~wordtensor.WordTensor`
 (its sparse structure is used: MTTKRPs cost ``O(nnz * R)``), or a ``(coords, values, shape)``
@@ -27,11 +30,16 @@ triple.  Heavy imports (torch, tensorly) happen on first call.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import WordTensorError
 from ._results import Attempt, CPRankResult, CPSearchResult, RankRecord, Symptoms
+
+if TYPE_CHECKING:
+    from ._blocks import AlgebraBlocks
+    from ._results import BlockSearchResult
 
 __all__ = [
     "cp_search",
@@ -43,6 +51,10 @@ __all__ = [
     "border_symptoms",
     "flattening_bound",
     "auto_methods",
+    "algebra_blocks",
+    "block_search",
+    "AlgebraBlocks",
+    "BlockSearchResult",
     "METHODS",
     "CPSearchResult",
     "CPRankResult",
@@ -64,6 +76,14 @@ def __getattr__(name: str):
         from ._exact import Certificate
 
         return Certificate
+    if name == "AlgebraBlocks":
+        from ._blocks import AlgebraBlocks
+
+        return AlgebraBlocks
+    if name == "BlockSearchResult":
+        from ._results import BlockSearchResult
+
+        return BlockSearchResult
     raise AttributeError(name)
 
 
@@ -267,17 +287,21 @@ def cp_rank(tensor: object, max_rank: int, min_rank: int | None = None, *, resta
 
 
 def exactify(cp: object, tensor: object, *, max_denominator: int = 12, atol: float = 1e-7,
-             time_limit: float = 30.0, seed: int = 0, device: object = "cpu",
+             time_limit: float = 60.0, seed: int = 0, device: object = "cpu",
              threads: int | None = None):
     """Turn a numerical decomposition into an exactly verified rational one, if possible.
 
     Rescales each component (gauge), rounds to fractions with denominators up to
-    ``max_denominator`` and verifies exactly; if that fails, pins entries one at a time to simple
-    values (0, +-1, +-2, +-1/2) while Levenberg-Marquardt keeps the decomposition exact --
-    moving along its gauge orbit towards a sparse rational point -- and tries again after each
-    pin (``time_limit`` seconds in all; passes after the first randomise the pin order with
-    ``seed``).  Returns a :class:`Certificate` whose ``exact`` says whether the certificate is
-    exact (integer-arithmetic check) or only numerical.
+    ``max_denominator`` and verifies exactly.  If that fails, it moves along the manifold of
+    exact decompositions near the given one (Levenberg-Marquardt on the free entries keeps the
+    fit exact): first to a nearby decomposition of least norm, then towards a sparse one
+    (reweighted L1; entries that reach 0 are pinned), then pinning entries one at a time to 0,
+    +-1, +-2, +-1/2 -- the entry nearest to the value first, the next if the fit breaks --
+    rounding and verifying after every pin.  Passes after the first start from a random move
+    along the manifold (``seed``); ``time_limit`` seconds in all.  Returns a
+    :class:`Certificate` whose ``exact`` says whether the certificate is exact (checked in
+    integer arithmetic) or only numerical.  Not every fit has a rational point near it: try
+    another fit (:func:`block_search` does, ``exact_tries`` times).
 
     >>> import numpy as np
     >>> from fusion.algorithms import strassen, matmul_tensor
@@ -369,3 +393,48 @@ def border_symptoms(cp: object, tensor: object) -> Symptoms:
 
     return symptoms(cp, Target(tensor).norm)
 
+
+
+def algebra_blocks(tensor: object, *, seed: int = 0) -> AlgebraBlocks:
+    """The direct-sum blocks of the structure tensor of a semisimple algebra over Q
+    (``tensor[a, b, c]``: coefficient of ``e_c`` in ``e_a e_b``), found exactly: the ideals
+    ``A e_i`` of the central idempotents, with small integer bases.  See
+    :class:`AlgebraBlocks`.
+
+    >>> from wordtensor import word_tensor
+    >>> B = algebra_blocks(word_tensor("S4", "xy"))   # Q + Q + M_2(Q) + M_3(Q) + M_3(Q)
+    >>> B.sizes, B.tensors[3].shape
+    ((1, 1, 4, 9, 9), (9, 9, 9))
+    """
+    from ._blocks import algebra_blocks as _algebra_blocks
+
+    return _algebra_blocks(tensor, seed=seed)
+
+
+def block_search(tensor: object, ranks: Sequence[int], *, blocks: AlgebraBlocks | None = None,
+                 exact: bool = False, exact_time_limit: float = 60.0, exact_tries: int = 3,
+                 tol: float = 1e-10, random_state: int = 0, **search_options
+                 ) -> BlockSearchResult:
+    """CP search block by block on the structure tensor of a semisimple algebra.
+
+    ``ranks`` gives one rank per block of :func:`algebra_blocks` (in its order).  Each block is
+    searched by :func:`cp_search` (with ``search_options``) in coordinates orthonormal for the
+    tensor's inner product -- for a group algebra an orthogonal image of ``<d,d,d>``, where the
+    solvers do as well as on the matrix multiplication tensor -- and the blocks are mapped back
+    and verified against the whole tensor in its own basis.  With ``exact=True`` every block is
+    also exactified (``exact_time_limit`` seconds each; up to ``exact_tries`` fresh fits per
+    block), and the rational factors are mapped back and verified in integer arithmetic.
+
+    >>> from wordtensor import word_tensor
+    >>> res = block_search(word_tensor("S3", "xy"), [1, 1, 7], restarts=8, exact=True)
+    >>> res.success, res.rank, res.certificate.exact
+    (True, 9, True)
+    """
+    import torch
+
+    from ._blocks import block_search as _block_search
+
+    with torch.no_grad():
+        return _block_search(tensor, ranks, blocks=blocks, exact=exact,
+                             exact_time_limit=exact_time_limit, exact_tries=exact_tries,
+                             tol=tol, random_state=_seed(random_state), **search_options)

@@ -5,10 +5,12 @@
 2. Round every entry to the nearest fraction with a small denominator and verify exactly.
 3. Otherwise move along the manifold of exact decompositions (``_rational``): sparsify by
    reweighted L1, then pin entries to 0, +-1, +-2, +-1/2 one at a time, rounding and verifying
-   after every pin; passes after the first vary the pin order (``seed``).
+   after every pin; passes after the first start from a random move along the manifold and
+   vary the pin order (``seed``).
 4. The certificate is *exact* only if the rational factors reconstruct the tensor exactly in
    integer arithmetic (Python integers: a common denominator per factor, then exact integer
-   products compared entry by entry with the target's binary fractions); otherwise it is the numerical decomposition with its float64 error.
+   products compared entry by entry with the target's binary fractions); otherwise it is the
+   numerical decomposition with its float64 error.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import numpy as np
 import torch
 
 from ..errors import WordTensorError
-from ._rational import Manifold, gauge_scale, pin_values, sparsify, to_fractions
+from ._rational import Manifold, gauge_scale, min_norm, perturb, pin_values, sparsify, to_fractions
 from ._verify import Target, cp_arrays, relative_error
 
 
@@ -109,7 +111,7 @@ def verify_exact(fractions: list[np.ndarray], tensor: object) -> bool:
 
 
 def exactify(cp: object, tensor: object, *, max_denominator: int = 12, atol: float = 1e-7,
-             time_limit: float = 30.0, seed: int = 0, device="cpu",
+             time_limit: float = 60.0, seed: int = 0, device="cpu",
              dtype=torch.float64) -> Certificate:
     from tensorly.cp_tensor import CPTensor
 
@@ -123,7 +125,6 @@ def exactify(cp: object, tensor: object, *, max_denominator: int = 12, atol: flo
         raise WordTensorError(
             f"the decomposition has relative error {err0:.2g}; exactification needs a numerical "
             "decomposition that is already exact to about 1e-6 (polish it with cp_search first)")
-    F, pivots = gauge_scale(F)
 
     def exact_of(F: list[np.ndarray]):
         q = to_fractions(F, max_denominator, atol)
@@ -137,27 +138,42 @@ def exactify(cp: object, tensor: object, *, max_denominator: int = 12, atol: flo
                            int(sum(np.count_nonzero(f) for f in Ff)), int(dmax), pins,
                            time.perf_counter() - t0, note)
 
-    q = exact_of(F)
+    q = exact_of(gauge_scale(F)[0])
     if q is not None:
         return done(q, 0, "rounded after per-component rescaling")
     man = Manifold(tensor, F, device, dtype)
+    F = man.unflat(min_norm(man, man.flat(F), max(1e-12, 10 * err0)))
+    F, pivots = gauge_scale(F)
+    q = exact_of(F)
+    if q is not None:
+        return done(q, 0, "rounded after moving to a nearby decomposition of least norm")
     theta = man.flat(F)
     free = np.ones(theta.size, dtype=bool)
     off = 0
     for f, piv in zip(F[:-1], pivots):  # the pivots (= 1 after the scaling gauge) stay pinned
         free[off + piv * f.shape[1] + np.arange(f.shape[1])] = False
         off += f.size
-    theta, e_start = man.solve(theta, free, iterations=50)
+    theta0, e_start = man.solve(theta, free, iterations=50)
     ok = max(1e-12, 10 * e_start)
-    theta, free = sparsify(man, theta, free, ok, deadline)
     rng = np.random.default_rng(seed)
-    best = (theta, 0)
-    passes = 0
+    best = (theta0, 0)
+    passes, most_zeros = 0, 0
+    # each pass: (after the first, a random move along the manifold), sparsify, pin; the first
+    # pass may use 60% of the time limit, later ones half of what is left (at least 10 s).  A
+    # pass whose sparsification lands in a basin with fewer zeros than the best seen (by 10%)
+    # skips its pins: the L1 landscape along the manifold has many local minima
     while time.perf_counter() < deadline:
-        th, _, pins, q = pin_values(man, theta, free, ok, deadline,
-                                    lambda x: exact_of(man.unflat(x)), rng=rng,
-                                    jitter=0.0 if passes == 0 else 1.0)
+        start = theta0 if passes == 0 else perturb(man, theta0, free, ok, rng)
+        left = deadline - time.perf_counter()
+        stop = time.perf_counter() + (0.6 * time_limit if passes == 0 else max(10.0, left / 2))
+        th, fr = sparsify(man, start, free, ok, stop)
         passes += 1
+        zeros = int(np.count_nonzero(th == 0))
+        if zeros < 0.9 * most_zeros:
+            continue
+        most_zeros = max(most_zeros, zeros)
+        th, _, pins, q = pin_values(man, th, fr, ok, stop, lambda x: exact_of(man.unflat(x)),
+                                    rng=rng, jitter=0.0 if passes == 1 else 0.5)
         if q is not None:
             return done(q, pins, f"sparsified and rounded after {pins} pins along the solution "
                                  f"manifold (pass {passes})")

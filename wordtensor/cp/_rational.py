@@ -149,6 +149,34 @@ class Manifold:
         return th.cpu().numpy() * sc, math.sqrt(max(sq, 0.0))
 
 
+def min_norm(man: Manifold, theta: np.ndarray, ok: float, rounds: int = 8,
+             gamma: float = 1e-6) -> np.ndarray:
+    """Slide along the manifold to a decomposition of smaller Frobenius norm (a weak L2 pull,
+    re-solved to an exact fit after each round): the balanced gauge, far better conditioned
+    for the moves and the rounding than, e.g., a decomposition moved by a random element of
+    the tensor's symmetry group."""
+    free = np.ones(theta.size, dtype=bool)
+    w = np.full(theta.size, gamma)
+    for _ in range(rounds):
+        trial, _ = man.solve(theta, free, weight=w, target=np.zeros_like(theta), iterations=25)
+        trial, e = man.solve(trial, free, iterations=40)
+        if not (e < ok and np.sum(trial**2) < 0.999 * np.sum(theta**2)):
+            break
+        theta = trial
+    return theta
+
+
+def perturb(man: Manifold, theta: np.ndarray, free: np.ndarray, ok: float,
+            rng: np.random.Generator, sigma: float = 0.5) -> np.ndarray:
+    """A random move along the manifold (a weak pull towards a random nearby point, then an
+    exact re-solve): the start of another pass, in another basin of the sparsifying moves."""
+    tgt = theta + sigma * rng.standard_normal(theta.size) * (np.abs(theta) + 0.1)
+    trial, _ = man.solve(theta, free, weight=np.full(theta.size, 1e-6), target=tgt,
+                         iterations=25)
+    trial, e = man.solve(trial, free, iterations=40)
+    return trial if e < ok else theta
+
+
 def sparsify(man: Manifold, theta: np.ndarray, free: np.ndarray, ok: float, deadline: float,
              rounds: int = 30, gamma: float = 1e-7) -> tuple[np.ndarray, np.ndarray]:
     """Reweighted-L1 moves along the manifold (a weak pull, so the fit stays near it); the
@@ -193,11 +221,14 @@ def pin(man: Manifold, theta: np.ndarray, free: np.ndarray, i: int, v: float, ok
         w[i] = 1e-3
         tgt = theta.copy()
         tgt[i] = v
-        for _ in range(4):
+        for r in range(4):
             trial, _ = man.solve(trial, free, weight=w, target=tgt, iterations=15)
             trial, _ = man.solve(trial, free, iterations=20)
-            if abs(trial[i] - v) < 1e-9:
+            gap = abs(trial[i] - v)
+            if gap < 1e-9:
                 break
+            if r == 0 and gap > 0.9 * abs(theta[i] - v):
+                return None  # the manifold does not let the entry move towards v
     trial = trial.copy()
     trial[i] = v
     pinned = free.copy()
@@ -207,7 +238,7 @@ def pin(man: Manifold, theta: np.ndarray, free: np.ndarray, i: int, v: float, ok
 
 
 def pin_values(man: Manifold, theta: np.ndarray, free: np.ndarray, ok: float, deadline: float,
-               accept, *, tries: int = 15, values: tuple[float, ...] = PIN_VALUES,
+               accept, *, tries: int = 8, values: tuple[float, ...] = PIN_VALUES,
                rng: np.random.Generator | None = None, jitter: float = 0.0):
     """Greedy pins, value class by value class: the free entries nearest to the value are
     tried in turn (``tries`` of them; distances scaled by ``exp(jitter * N(0, 1))`` to vary

@@ -140,3 +140,32 @@ class CPRankResult:
 
 def as_float(x: object) -> float:
     return float(np.asarray(x))
+
+
+@dataclass
+class BlockSearchResult:
+    """Outcome of :func:`~wordtensor.cp.block_search`.
+
+    ``cp`` is the decomposition of the whole tensor in its own basis (blocks mapped back),
+    ``error`` its relative error in float64 against the input (not against the blocks),
+    ``success`` whether every block succeeded and ``error < tol``, ``rank`` the sum of the
+    block ranks, ``blocks`` the :class:`~wordtensor.cp.AlgebraBlocks`, ``results`` one
+    :class:`CPSearchResult` per block, ``seconds`` the wall time and ``certificate`` the
+    :class:`~wordtensor.cp.Certificate` of the exact form (``exact=True`` only; ``None``
+    otherwise).
+    """
+
+    cp: object
+    error: float
+    success: bool
+    rank: int
+    blocks: object
+    results: list
+    seconds: float
+    certificate: object | None = None
+
+    def __repr__(self) -> str:
+        return (f"BlockSearchResult(rank={self.rank}, sizes={self.blocks.sizes}, "
+                f"success={self.success}, error={self.error:.3g}, "
+                f"exact={None if self.certificate is None else self.certificate.exact}, "
+                f"seconds={self.seconds:.3g})")
