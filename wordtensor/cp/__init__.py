@@ -7,8 +7,10 @@ many random restarts of a local solver, run side by side as one batched tensor p
   Gauss-Newton on all factors at once, the standard tool of matrix-multiplication rank
   searches), ``"als"`` (regularised alternating least squares with extrapolation) and ``"adam"``
   (a gradient method), each with a regularisation that decays to exactly zero and a final
-  polish.  Success is declared only when the relative Frobenius error, recomputed independently
-  in float64 from the returned factors against the input, is below ``tol``.
+  polish, or a portfolio of them (the default ``"auto"``: ALS and LM sharing the time by their
+  measured successes per second).  Success is declared only when the relative Frobenius error,
+  recomputed independently in float64 from the returned factors against the input, is below
+  ``tol``.
 * :func:`cp_rank` -- scans ranks downwards, reporting success rates, best errors and
   border-rank symptoms (diverging or cancelling components).
 * :func:`exactify` -- rounds a numerical decomposition to small rationals (after gauge moves
@@ -64,11 +66,11 @@ __all__ = [
     "Certificate",
 ]
 
-#: The solvers :func:`cp_search` offers ("auto" picks one by size).
+#: The solvers :func:`cp_search` offers (``"auto"`` runs a portfolio of them).
 METHODS = ("lm", "als", "adam")
 
-#: ``method="auto"`` uses Levenberg-Marquardt up to this many parameters, ALS above.
-AUTO_LM_PARAMS = 1200
+#: ``method="auto"`` adds Levenberg-Marquardt to ALS up to this many parameters (measured).
+AUTO_LM_PARAMS = 300
 
 
 def __getattr__(name: str):
@@ -119,16 +121,23 @@ def cp_search(tensor: object, rank: int, *, restarts: int = 20, random_state: ob
     tensor : dense array (numpy/torch, order >= 3), :class:`~wordtensor.WordTensor`, or
         ``(coords, values, shape)``.
     rank : number of rank-one terms.
-    restarts : number of random starts (attempt ``i`` starts from a seed drawn from
-        ``numpy.random.SeedSequence([random_state, i])``, recorded in ``history``).
+    restarts : number of random starts, shared by the methods of a portfolio (attempt ``j``
+        of the first method starts from a seed drawn from
+        ``numpy.random.SeedSequence([random_state, j])``, of method number ``m > 0`` from
+        ``SeedSequence([random_state, j, m])``; recorded in ``history``).
     tol : success threshold on the relative Frobenius error, verified in float64.
     method : ``"lm"`` (Levenberg-Marquardt, for ``P = rank * sum(shape)`` up to 4000),
-        ``"als"`` or ``"adam"`` (any size; polished by LM or plain ALS at the end), or
-        ``"auto"`` (default): LM when ``P <= 1200`` (its ``P x P`` solves stay cheap), ALS above.
+        ``"als"`` (alternating least squares with line search) or ``"adam"`` (any size;
+        polished by LM or plain ALS at the end); a portfolio such as ``"als+lm"`` or
+        ``["als", "lm"]`` (each method keeps its own batch of restarts; the time is shared
+        by their measured successes per second, each keeping at least 10%); or ``"auto"``
+        (default): the portfolio of :func:`auto_methods` -- ALS and LM while ``P`` is at most
+        ``AUTO_LM_PARAMS`` = 300, ALS alone above (a measured rule).
     device, dtype : where and in which precision the solver runs (``"cpu"``, ``"cuda"``;
         float64 is needed to reach ``tol = 1e-10``).
-    batch_size : restarts run side by side (default 8 for LM, 32 otherwise); finished ones are
-        replaced by the next restarts.
+    batch_size : restarts each method runs side by side (default on the CPU: 16 for ALS and
+        Adam, 2 for LM (4 with ``stop_on_success=False``); on a GPU 256 and 64); finished ones
+        are replaced by the next restarts.
     max_iter : iteration budget per restart (default per method).
     stop_on_success : stop at the first verified success (default) or run every restart (to
         measure success rates).
@@ -136,7 +145,8 @@ def cp_search(tensor: object, rank: int, *, restarts: int = 20, random_state: ob
     init : decompositions (CPTensors) to use as the first starting points instead of random.
     progress : show a tqdm progress bar over restarts.
     callback : called with each finished :class:`Attempt`; returning True stops the search.
-    solver_options : keyword arguments of the solver (e.g. ``{"lam0": 1e-3, "decay": 0.7}``).
+    solver_options : keyword arguments of the solver (e.g. ``{"lam0": 1e-3, "decay": 0.7}``),
+        or per method of a portfolio (``{"als": {...}, "lm": {...}}``).
     kicks : how many times a stagnating restart gets its weakest component replaced by the
         best rank-one fit of the residual before it is given up (escapes the local minima where
         components are shared out wrongly among the blocks of a direct sum).
@@ -173,7 +183,7 @@ def cp_search(tensor: object, rank: int, *, restarts: int = 20, random_state: ob
     P = rank * sum(problem.shape)
     label = None
     if methods == ["auto"]:
-        methods, label = auto_methods(P, problem.device), "auto"
+        methods, label = auto_methods(P), "auto"
     work = ((P**3 / 3 if "lm" in methods else 0) + problem.nnz * rank * problem.ndim)
     with torch.no_grad(), cpu_threads(threads, problem.device, work):
         return run(problem, tensor, rank, method=methods, restarts=restarts,
@@ -200,23 +210,20 @@ def _methods(method: object) -> list[str]:
     return parts
 
 
-def auto_methods(params: int, device: object = "cpu") -> list[str]:
+def auto_methods(params: int) -> list[str]:
     """The portfolio ``method="auto"`` runs for ``params = rank * sum(shape)`` unknowns.
 
-    ALS with line search always (it wins on the mid-sized and large targets); Levenberg-Marquardt
-    beside it while its ``P x P`` solves stay affordable (``AUTO_LM_PARAMS`` on the CPU,
-    ``MAX_LM_SEARCH_PARAMS`` on a GPU), where it is the fastest on small targets.  The driver
-    shares the time between them by their measured successes per second.
+    ALS with line search always; Levenberg-Marquardt beside it up to ``AUTO_LM_PARAMS``
+    unknowns, where it is the fastest on some targets (``<2,2,3>`` at 11: 176 unknowns, LM 5x
+    less time per success than ALS; ``H`` at 8: 2-3x) and about even on others.  Above it ALS
+    wins everywhere measured (``<2,3,3>`` at 15, 315 unknowns: ALS 5/8 in 4.5 s, LM 2/8 in
+    10 s; ``<3,3,3>`` at 23, M2(C) at 21, A4 at 27: LM 0-25% of restarts at 25x the cost per
+    iteration).  The driver shares the time by measured successes per second.
 
-    >>> auto_methods(7 * 12), auto_methods(55 * 72)
+    >>> auto_methods(7 * 12), auto_methods(23 * 27)
     (['als', 'lm'], ['als'])
     """
-    import torch
-
-    from ._search import MAX_LM_SEARCH_PARAMS
-
-    limit = AUTO_LM_PARAMS if torch.device(device).type == "cpu" else MAX_LM_SEARCH_PARAMS
-    return ["als", "lm"] if params <= limit else ["als"]
+    return ["als", "lm"] if params <= AUTO_LM_PARAMS else ["als"]
 
 
 def flattening_bound(tensor: object) -> int:

@@ -385,10 +385,12 @@ def run(problem: Problem, tensor: object, rank: int, *, method: str | Sequence[s
                        disable=not progress, leave=False)
     except ImportError:  # pragma: no cover
         pass
-    # the first restarts go round-robin to the members, so that each starts with a share
+    # the first restarts go round-robin to the members, none taking more than its batch or
+    # an equal part of the restarts; the rest go to whichever frees a slot first
     counts = [0] * len(groups)
-    for _ in range(min(restarts, sum(g.B for g in groups))):
-        i = min((i for i in range(len(groups)) if counts[i] < groups[i].B),
+    cap = -(-restarts // len(groups))
+    for _ in range(min(restarts, sum(min(g.B, cap) for g in groups))):
+        i = min((i for i in range(len(groups)) if counts[i] < min(groups[i].B, cap)),
                 key=lambda i: counts[i])
         counts[i] += 1
     groups = [g for g, c in zip(groups, counts) if c]
