@@ -37,8 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     import torch
-
     from _cp_targets import TARGETS
+
     from wordtensor.cp import cp_rank
 
     torch.set_num_threads(args.threads)
