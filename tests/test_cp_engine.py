@@ -200,3 +200,14 @@ def test_block_search_exact_on_the_group_basis():
     assert _equals_exactly(res.certificate.fractions, S.dense())
     with pytest.raises(WordTensorError, match="one rank per block"):
         block_search(S, [1, 8])
+
+
+def test_laderman_is_not_degenerate():
+    """An exact decomposition of large rank cancels without being a border-rank limit."""
+    from fusion.algorithms import laderman
+
+    from wordtensor.cp import border_symptoms
+
+    s = border_symptoms(laderman(), matmul_tensor(3, 3, 3))
+    assert s.rank == 23 and s.norm_ratio < 0.1 and s.max_component_norm < 1.01
+    assert not s.degenerate

@@ -21,8 +21,11 @@ class Symptoms:
       "two-factor degeneracy").
     * ``norm_growth``: ``max_component_norm`` at the end of the run over its value half-way
       through (NaN when not tracked): steadily above 1 for diverging components.
+    * ``rank``: the number of components (1 when unknown).
     * ``degenerate``: the verdict -- components are larger than 10 ``||T||``, or cancel to less
-      than a tenth of their total, or a pair has congruence below -0.9 together with norm
+      than a tenth of what ``rank`` orthogonal components would give (``norm_ratio *
+      sqrt(rank) < 0.1``: exact decompositions of large rank such as Laderman's cancel a good
+      deal without being degenerate), or a pair has congruence below -0.9 together with norm
       growth.
     """
 
@@ -30,17 +33,19 @@ class Symptoms:
     norm_ratio: float
     min_congruence: float
     norm_growth: float = math.nan
+    rank: int = 1
 
     @property
     def degenerate(self) -> bool:
         growing = not math.isnan(self.norm_growth) and self.norm_growth > 1.5
-        return bool(self.max_component_norm > 10 or self.norm_ratio < 0.1
+        return bool(self.max_component_norm > 10
+                    or self.norm_ratio * math.sqrt(max(self.rank, 1)) < 0.1
                     or (self.min_congruence < -0.9 and growing))
 
     def as_dict(self) -> dict:
         return {"max_component_norm": self.max_component_norm, "norm_ratio": self.norm_ratio,
                 "min_congruence": self.min_congruence, "norm_growth": self.norm_growth,
-                "degenerate": self.degenerate}
+                "rank": self.rank, "degenerate": self.degenerate}
 
 
 @dataclass(frozen=True)
