@@ -33,6 +33,11 @@ class AlgebraBlocks:
     ``basis`` (``n x n`` integers) holds the block bases as columns, block after block;
     ``inverse`` its exact inverse (Fractions); ``sizes`` the block dimensions; ``tensors`` the
     integer block tensors ``D_i T_i`` (float64 arrays) and ``denominators`` the ``D_i``.
+
+    >>> from wordtensor import word_tensor
+    >>> B = algebra_blocks(word_tensor("Z3", "xy"))   # Q[Z3] = Q + Q(w)
+    >>> B.sizes, B.denominators, B.tensors[1].shape
+    ((1, 2), (3, 3), (2, 2, 2))
     """
 
     basis: np.ndarray

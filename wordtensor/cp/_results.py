@@ -158,6 +158,12 @@ class BlockSearchResult:
     :class:`CPSearchResult` per block, ``seconds`` the wall time and ``certificate`` the
     :class:`~wordtensor.cp.Certificate` of the exact form (``exact=True`` only; ``None``
     otherwise).
+
+    >>> from wordtensor import word_tensor
+    >>> from wordtensor.cp import block_search
+    >>> res = block_search(word_tensor("Z3", "xy"), [1, 3], restarts=4)
+    >>> res.success, res.rank, [r.rank for r in res.results]
+    (True, 4, [1, 3])
     """
 
     cp: object
