@@ -159,13 +159,13 @@ def exactify(cp: object, tensor: object, *, max_denominator: int = 12, atol: flo
     best = (theta0, 0)
     passes, most_zeros = 0, 0
     # each pass: (after the first, a random move along the manifold), sparsify, pin; the first
-    # pass may use 60% of the time limit, later ones half of what is left (at least 10 s).  A
+    # pass may use 40% of the time limit, later ones half of what is left (at least 10 s).  A
     # pass whose sparsification lands in a basin with fewer zeros than the best seen (by 10%)
     # skips its pins: the L1 landscape along the manifold has many local minima
     while time.perf_counter() < deadline:
         start = theta0 if passes == 0 else perturb(man, theta0, free, ok, rng)
         left = deadline - time.perf_counter()
-        stop = time.perf_counter() + (0.6 * time_limit if passes == 0 else max(10.0, left / 2))
+        stop = time.perf_counter() + (0.4 * time_limit if passes == 0 else max(10.0, left / 2))
         th, fr = sparsify(man, start, free, ok, stop)
         passes += 1
         zeros = int(np.count_nonzero(th == 0))

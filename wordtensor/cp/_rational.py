@@ -167,7 +167,7 @@ def min_norm(man: Manifold, theta: np.ndarray, ok: float, rounds: int = 8,
 
 
 def perturb(man: Manifold, theta: np.ndarray, free: np.ndarray, ok: float,
-            rng: np.random.Generator, sigma: float = 0.5) -> np.ndarray:
+            rng: np.random.Generator, sigma: float = 2.0) -> np.ndarray:
     """A random move along the manifold (a weak pull towards a random nearby point, then an
     exact re-solve): the start of another pass, in another basin of the sparsifying moves."""
     tgt = theta + sigma * rng.standard_normal(theta.size) * (np.abs(theta) + 0.1)
