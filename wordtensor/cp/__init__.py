@@ -7,12 +7,17 @@ many random restarts of a local solver, run side by side as one batched tensor p
   Gauss-Newton on all factors at once, the standard tool of matrix-multiplication rank
   searches), ``"als"`` (regularised alternating least squares with extrapolation) and ``"adam"``
   (a gradient method), each with a regularisation that decays to exactly zero and a final
-  polish.  Success is declared only when the relative Frobenius error, recomputed independently
-  in float64 from the returned factors against the input, is below ``tol``.
+  polish, or a portfolio of them (the default ``"auto"``: ALS and LM sharing the time by their
+  measured successes per second).  Success is declared only when the relative Frobenius error,
+  recomputed independently in float64 from the returned factors against the input, is below
+  ``tol``.
 * :func:`cp_rank` -- scans ranks downwards, reporting success rates, best errors and
   border-rank symptoms (diverging or cancelling components).
 * :func:`exactify` -- rounds a numerical decomposition to small rationals (after gauge moves
   that sparsify it) and verifies it exactly.
+* :func:`algebra_blocks` and :func:`block_search` -- for the structure tensor of a semisimple
+  algebra (a group algebra: the word ``xy``), the direct-sum blocks found exactly over Q, and
+  the search block by block, mapped back to the tensor's basis and verified there.
 
 Inputs: a dense numpy array or torch tensor (order >= 3), a :class:`~wordtensor.WordTensor`
 (its sparse structure is used: MTTKRPs cost ``O(nnz * R)``), or a ``(coords, values, shape)``
@@ -27,11 +32,16 @@ triple.  Heavy imports (torch, tensorly) happen on first call.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import WordTensorError
 from ._results import Attempt, CPRankResult, CPSearchResult, RankRecord, Symptoms
+
+if TYPE_CHECKING:
+    from ._blocks import AlgebraBlocks
+    from ._results import BlockSearchResult
 
 __all__ = [
     "cp_search",
@@ -42,6 +52,11 @@ __all__ = [
     "relative_error",
     "border_symptoms",
     "flattening_bound",
+    "auto_methods",
+    "algebra_blocks",
+    "block_search",
+    "AlgebraBlocks",
+    "BlockSearchResult",
     "METHODS",
     "CPSearchResult",
     "CPRankResult",
@@ -51,11 +66,11 @@ __all__ = [
     "Certificate",
 ]
 
-#: The solvers :func:`cp_search` offers ("auto" picks one by size).
+#: The solvers :func:`cp_search` offers (``"auto"`` runs a portfolio of them).
 METHODS = ("lm", "als", "adam")
 
-#: ``method="auto"`` uses Levenberg-Marquardt up to this many parameters, ALS above.
-AUTO_LM_PARAMS = 1200
+#: ``method="auto"`` adds Levenberg-Marquardt to ALS up to this many parameters (measured).
+AUTO_LM_PARAMS = 300
 
 
 def __getattr__(name: str):
@@ -63,6 +78,14 @@ def __getattr__(name: str):
         from ._exact import Certificate
 
         return Certificate
+    if name == "AlgebraBlocks":
+        from ._blocks import AlgebraBlocks
+
+        return AlgebraBlocks
+    if name == "BlockSearchResult":
+        from ._results import BlockSearchResult
+
+        return BlockSearchResult
     raise AttributeError(name)
 
 
@@ -98,16 +121,23 @@ def cp_search(tensor: object, rank: int, *, restarts: int = 20, random_state: ob
     tensor : dense array (numpy/torch, order >= 3), :class:`~wordtensor.WordTensor`, or
         ``(coords, values, shape)``.
     rank : number of rank-one terms.
-    restarts : number of random starts (attempt ``i`` starts from a seed drawn from
-        ``numpy.random.SeedSequence([random_state, i])``, recorded in ``history``).
+    restarts : number of random starts, shared by the methods of a portfolio (attempt ``j``
+        of the first method starts from a seed drawn from
+        ``numpy.random.SeedSequence([random_state, j])``, of method number ``m > 0`` from
+        ``SeedSequence([random_state, j, m])``; recorded in ``history``).
     tol : success threshold on the relative Frobenius error, verified in float64.
     method : ``"lm"`` (Levenberg-Marquardt, for ``P = rank * sum(shape)`` up to 4000),
-        ``"als"`` or ``"adam"`` (any size; polished by LM or plain ALS at the end), or
-        ``"auto"`` (default): LM when ``P <= 1200`` (its ``P x P`` solves stay cheap), ALS above.
+        ``"als"`` (alternating least squares with line search) or ``"adam"`` (any size;
+        polished by LM or plain ALS at the end); a portfolio such as ``"als+lm"`` or
+        ``["als", "lm"]`` (each method keeps its own batch of restarts; the time is shared
+        by their measured successes per second, each keeping at least 10%); or ``"auto"``
+        (default): the portfolio of :func:`auto_methods` -- ALS and LM while ``P`` is at most
+        ``AUTO_LM_PARAMS`` = 300, ALS alone above (a measured rule).
     device, dtype : where and in which precision the solver runs (``"cpu"``, ``"cuda"``;
         float64 is needed to reach ``tol = 1e-10``).
-    batch_size : restarts run side by side (default 8 for LM, 32 otherwise); finished ones are
-        replaced by the next restarts.
+    batch_size : restarts each method runs side by side (default on the CPU: 16 for ALS and
+        Adam, 2 for LM (4 with ``stop_on_success=False``); on a GPU 256 and 64); finished ones
+        are replaced by the next restarts.
     max_iter : iteration budget per restart (default per method).
     stop_on_success : stop at the first verified success (default) or run every restart (to
         measure success rates).
@@ -115,7 +145,8 @@ def cp_search(tensor: object, rank: int, *, restarts: int = 20, random_state: ob
     init : decompositions (CPTensors) to use as the first starting points instead of random.
     progress : show a tqdm progress bar over restarts.
     callback : called with each finished :class:`Attempt`; returning True stops the search.
-    solver_options : keyword arguments of the solver (e.g. ``{"lam0": 1e-3, "decay": 0.7}``).
+    solver_options : keyword arguments of the solver (e.g. ``{"lam0": 1e-3, "decay": 0.7}``),
+        or per method of a portfolio (``{"als": {...}, "lm": {...}}``).
     kicks : how many times a stagnating restart gets its weakest component replaced by the
         best rank-one fit of the residual before it is given up (escapes the local minima where
         components are shared out wrongly among the blocks of a direct sum).
@@ -142,9 +173,7 @@ def cp_search(tensor: object, rank: int, *, restarts: int = 20, random_state: ob
     restarts = _pos_int("restarts", restarts)
     if not (isinstance(tol, (int, float)) and 0 < tol < 1):
         raise WordTensorError(f"tol must be in (0, 1), got {tol!r}")
-    if method != "auto" and method not in METHODS:
-        raise WordTensorError(f"unknown method {method!r}: choose one of auto, "
-                              f"{', '.join(METHODS)}")
+    methods = _methods(method)
     if isinstance(dtype, str):
         dtype = getattr(torch, dtype, None)
     problem = as_problem(tensor, device=device, dtype=dtype)
@@ -152,42 +181,73 @@ def cp_search(tensor: object, rank: int, *, restarts: int = 20, random_state: ob
     problem64 = (problem if problem.dtype == torch.float64
                  else as_problem(tensor, device=device, dtype=torch.float64))
     P = rank * sum(problem.shape)
-    if method == "auto":
-        method = "lm" if P <= AUTO_LM_PARAMS else "als"
-    work = (P**3 / 3 if method == "lm" else 0) + problem.nnz * rank * problem.ndim
+    label = None
+    if methods == ["auto"]:
+        methods, label = auto_methods(P), "auto"
+    work = ((P**3 / 3 if "lm" in methods else 0) + problem.nnz * rank * problem.ndim)
     with torch.no_grad(), cpu_threads(threads, problem.device, work):
-        return run(problem, tensor, rank, method=method, restarts=restarts,
+        return run(problem, tensor, rank, method=methods, restarts=restarts,
                    random_state=_seed(random_state), tol=float(tol), batch_size=batch_size,
                    max_iter=max_iter, stop_on_success=stop_on_success, time_limit=time_limit,
                    init=init, progress=progress, callback=callback,
-                   solver_options=solver_options, kicks=kicks, problem64=problem64)
+                   solver_options=solver_options, kicks=kicks, problem64=problem64,
+                   label=label)
+
+
+def _methods(method: object) -> list[str]:
+    """``"auto"``, one method, ``"als+lm"`` or a sequence of methods, as a list."""
+    if isinstance(method, str):
+        parts = ["auto"] if method == "auto" else method.split("+")
+    elif isinstance(method, (list, tuple)) and method and all(isinstance(m, str) for m in method):
+        parts = list(method)
+    else:
+        raise WordTensorError(f"method must be a string or a sequence of strings, got {method!r}")
+    if parts != ["auto"]:
+        bad = [m for m in parts if m not in METHODS]
+        if bad or len(set(parts)) != len(parts):
+            raise WordTensorError(f"unknown or repeated method in {method!r}: choose auto, one "
+                                  f"of {', '.join(METHODS)}, or a portfolio such as 'als+lm'")
+    return parts
+
+
+def auto_methods(params: int) -> list[str]:
+    """The portfolio ``method="auto"`` runs for ``params = rank * sum(shape)`` unknowns.
+
+    ALS with line search always; Levenberg-Marquardt beside it up to ``AUTO_LM_PARAMS``
+    unknowns, where it is the fastest on some targets (``<2,2,3>`` at 11: 176 unknowns, LM 5x
+    less time per success than ALS; ``H`` at 8: 2-3x) and about even on others.  Above it ALS
+    wins everywhere measured (``<2,3,3>`` at 15, 315 unknowns: ALS 5/8 in 4.5 s, LM 2/8 in
+    10 s; ``<3,3,3>`` at 23, M2(C) at 21, A4 at 27: LM 0-25% of restarts at 25x the cost per
+    iteration).  The driver shares the time by measured successes per second.
+
+    >>> auto_methods(7 * 12), auto_methods(23 * 27)
+    (['als', 'lm'], ['als'])
+    """
+    return ["als", "lm"] if params <= AUTO_LM_PARAMS else ["als"]
 
 
 def flattening_bound(tensor: object) -> int:
     """The largest rank of a flattening (mode-k unfolding): a lower bound on the CP rank.
 
+    Computed by :func:`wordtensor.linalg.flattening_rank`: exactly over Q when the entries are
+    integers (word tensors, matrix multiplication tensors), numerically otherwise.
+
     >>> from wordtensor import word_tensor
     >>> flattening_bound(word_tensor("S3", "xy"))
     6
     """
+    from ..linalg import flattening_rank
     from ._verify import Target
 
     t = Target(tensor)
-    best = 0
-    for k in range(len(t.shape)):
-        if t.dense is not None:
-            M = np.moveaxis(t.dense, k, 0).reshape(t.shape[k], -1)
-            G = M @ M.T
-        else:
-            import scipy.sparse as sp
-
-            rest = np.delete(t.coords, k, axis=1)
-            cols = np.ravel_multi_index(tuple(rest.T), tuple(np.delete(t.shape, k)))
-            M = sp.csr_matrix((t.values, (t.coords[:, k], cols)),
-                              shape=(t.shape[k], int(np.prod(np.delete(t.shape, k)))))
-            G = (M @ M.T).toarray()
-        best = max(best, int(np.linalg.matrix_rank(G, hermitian=True)))
-    return best
+    if t.dense is not None:
+        coo = (np.argwhere(t.dense != 0), t.dense[t.dense != 0], t.shape)
+    else:
+        coo = (t.coords, t.values, t.shape)
+    exact = bool(np.all(np.isfinite(coo[1])) and np.array_equal(np.rint(coo[1]), coo[1]))
+    if exact:
+        coo = (coo[0], np.rint(coo[1]).astype(np.int64), coo[2])
+    return max(flattening_rank(coo, (k,), exact=exact) for k in range(len(t.shape)))
 
 
 def cp_rank(tensor: object, max_rank: int, min_rank: int | None = None, *, restarts: int = 20,
@@ -234,17 +294,21 @@ def cp_rank(tensor: object, max_rank: int, min_rank: int | None = None, *, resta
 
 
 def exactify(cp: object, tensor: object, *, max_denominator: int = 12, atol: float = 1e-7,
-             time_limit: float = 30.0, seed: int = 0, device: object = "cpu",
+             time_limit: float = 60.0, seed: int = 0, device: object = "cpu",
              threads: int | None = None):
     """Turn a numerical decomposition into an exactly verified rational one, if possible.
 
     Rescales each component (gauge), rounds to fractions with denominators up to
-    ``max_denominator`` and verifies exactly; if that fails, pins entries one at a time to simple
-    values (0, +-1, +-2, +-1/2) while Levenberg-Marquardt keeps the decomposition exact --
-    moving along its gauge orbit towards a sparse rational point -- and tries again after each
-    pin (``time_limit`` seconds in all; passes after the first randomise the pin order with
-    ``seed``).  Returns a :class:`Certificate` whose ``exact`` says whether the certificate is
-    exact (integer-arithmetic check) or only numerical.
+    ``max_denominator`` and verifies exactly.  If that fails, it moves along the manifold of
+    exact decompositions near the given one (Levenberg-Marquardt on the free entries keeps the
+    fit exact): first to a nearby decomposition of least norm, then towards a sparse one
+    (reweighted L1; entries that reach 0 are pinned), then pinning entries one at a time to 0,
+    +-1, +-2, +-1/2 -- the entry nearest to the value first, the next if the fit breaks --
+    rounding and verifying after every pin.  Passes after the first start from a random move
+    along the manifold (``seed``); ``time_limit`` seconds in all.  Returns a
+    :class:`Certificate` whose ``exact`` says whether the certificate is exact (checked in
+    integer arithmetic) or only numerical.  Not every fit has a rational point near it: try
+    another fit (:func:`block_search` does, ``exact_tries`` times).
 
     >>> import numpy as np
     >>> from fusion.algebras import strassen, matmul_tensor
@@ -336,3 +400,48 @@ def border_symptoms(cp: object, tensor: object) -> Symptoms:
 
     return symptoms(cp, Target(tensor).norm)
 
+
+
+def algebra_blocks(tensor: object, *, seed: int = 0) -> AlgebraBlocks:
+    """The direct-sum blocks of the structure tensor of a semisimple algebra over Q
+    (``tensor[a, b, c]``: coefficient of ``e_c`` in ``e_a e_b``), found exactly: the ideals
+    ``A e_i`` of the central idempotents, with small integer bases.  See
+    :class:`AlgebraBlocks`.
+
+    >>> from wordtensor import word_tensor
+    >>> B = algebra_blocks(word_tensor("S4", "xy"))   # Q + Q + M_2(Q) + M_3(Q) + M_3(Q)
+    >>> B.sizes, B.tensors[3].shape
+    ((1, 1, 4, 9, 9), (9, 9, 9))
+    """
+    from ._blocks import algebra_blocks as _algebra_blocks
+
+    return _algebra_blocks(tensor, seed=seed)
+
+
+def block_search(tensor: object, ranks: Sequence[int], *, blocks: AlgebraBlocks | None = None,
+                 exact: bool = False, exact_time_limit: float = 60.0, exact_tries: int = 3,
+                 tol: float = 1e-10, random_state: int = 0, **search_options
+                 ) -> BlockSearchResult:
+    """CP search block by block on the structure tensor of a semisimple algebra.
+
+    ``ranks`` gives one rank per block of :func:`algebra_blocks` (in its order).  Each block is
+    searched by :func:`cp_search` (with ``search_options``) in coordinates orthonormal for the
+    tensor's inner product -- for a group algebra an orthogonal image of ``<d,d,d>``, where the
+    solvers do as well as on the matrix multiplication tensor -- and the blocks are mapped back
+    and verified against the whole tensor in its own basis.  With ``exact=True`` every block is
+    also exactified (``exact_time_limit`` seconds each; up to ``exact_tries`` fresh fits per
+    block), and the rational factors are mapped back and verified in integer arithmetic.
+
+    >>> from wordtensor import word_tensor
+    >>> res = block_search(word_tensor("S3", "xy"), [1, 1, 7], restarts=8, exact=True)
+    >>> res.success, res.rank, res.certificate.exact
+    (True, 9, True)
+    """
+    import torch
+
+    from ._blocks import block_search as _block_search
+
+    with torch.no_grad():
+        return _block_search(tensor, ranks, blocks=blocks, exact=exact,
+                             exact_time_limit=exact_time_limit, exact_tries=exact_tries,
+                             tol=tol, random_state=_seed(random_state), **search_options)

@@ -21,8 +21,11 @@ class Symptoms:
       "two-factor degeneracy").
     * ``norm_growth``: ``max_component_norm`` at the end of the run over its value half-way
       through (NaN when not tracked): steadily above 1 for diverging components.
+    * ``rank``: the number of components (1 when unknown).
     * ``degenerate``: the verdict -- components are larger than 10 ``||T||``, or cancel to less
-      than a tenth of their total, or a pair has congruence below -0.9 together with norm
+      than a tenth of what ``rank`` orthogonal components would give (``norm_ratio *
+      sqrt(rank) < 0.1``: exact decompositions of large rank such as Laderman's cancel a good
+      deal without being degenerate), or a pair has congruence below -0.9 together with norm
       growth.
     """
 
@@ -30,24 +33,27 @@ class Symptoms:
     norm_ratio: float
     min_congruence: float
     norm_growth: float = math.nan
+    rank: int = 1
 
     @property
     def degenerate(self) -> bool:
         growing = not math.isnan(self.norm_growth) and self.norm_growth > 1.5
-        return bool(self.max_component_norm > 10 or self.norm_ratio < 0.1
+        return bool(self.max_component_norm > 10
+                    or self.norm_ratio * math.sqrt(max(self.rank, 1)) < 0.1
                     or (self.min_congruence < -0.9 and growing))
 
     def as_dict(self) -> dict:
         return {"max_component_norm": self.max_component_norm, "norm_ratio": self.norm_ratio,
                 "min_congruence": self.min_congruence, "norm_growth": self.norm_growth,
-                "degenerate": self.degenerate}
+                "rank": self.rank, "degenerate": self.degenerate}
 
 
 @dataclass(frozen=True)
 class Attempt:
     """One restart: its seed, outcome (``reason``: "converged", "stagnated", "max_iter",
-    "time_limit" or "stopped"), relative error (verified in float64), iterations and wall
-    seconds from its start to its end (restarts run side by side, so these overlap)."""
+    "diverged", "time_limit" or "stopped"), relative error (verified in float64), iterations, wall
+    seconds from its start to its end (restarts run side by side, so these overlap) and the
+    solver that ran it (``method``)."""
 
     index: int
     seed: int
@@ -56,6 +62,7 @@ class Attempt:
     iterations: int
     seconds: float
     reason: str
+    method: str = ""
 
 
 @dataclass
@@ -138,3 +145,38 @@ class CPRankResult:
 
 def as_float(x: object) -> float:
     return float(np.asarray(x))
+
+
+@dataclass
+class BlockSearchResult:
+    """Outcome of :func:`~wordtensor.cp.block_search`.
+
+    ``cp`` is the decomposition of the whole tensor in its own basis (blocks mapped back),
+    ``error`` its relative error in float64 against the input (not against the blocks),
+    ``success`` whether every block succeeded and ``error < tol``, ``rank`` the sum of the
+    block ranks, ``blocks`` the :class:`~wordtensor.cp.AlgebraBlocks`, ``results`` one
+    :class:`CPSearchResult` per block, ``seconds`` the wall time and ``certificate`` the
+    :class:`~wordtensor.cp.Certificate` of the exact form (``exact=True`` only; ``None``
+    otherwise).
+
+    >>> from wordtensor import word_tensor
+    >>> from wordtensor.cp import block_search
+    >>> res = block_search(word_tensor("Z3", "xy"), [1, 3], restarts=4)
+    >>> res.success, res.rank, [r.rank for r in res.results]
+    (True, 4, [1, 3])
+    """
+
+    cp: object
+    error: float
+    success: bool
+    rank: int
+    blocks: object
+    results: list
+    seconds: float
+    certificate: object | None = None
+
+    def __repr__(self) -> str:
+        return (f"BlockSearchResult(rank={self.rank}, sizes={self.blocks.sizes}, "
+                f"success={self.success}, error={self.error:.3g}, "
+                f"exact={None if self.certificate is None else self.certificate.exact}, "
+                f"seconds={self.seconds:.3g})")

@@ -47,7 +47,8 @@ class _Schedule:
         if sq_err is not None and self.coupled:
             # near an exact fit the weight need not wait for the schedule: lam <= sq_err keeps
             # Gauss-Newton's fast local convergence
-            self.lam = torch.minimum(self.lam, self.coupled * sq_err)
+            cap = torch.where(torch.isfinite(sq_err), self.coupled * sq_err, self.lam)
+            self.lam = torch.minimum(self.lam, cap)
         self.lam = torch.where(self.lam < self.floor, torch.zeros_like(self.lam), self.lam)
 
     def reset(self, mask: torch.Tensor) -> None:
@@ -221,6 +222,10 @@ class ALS(_Solver):
             scale = torch.diagonal(Gk, dim1=1, dim2=2).mean(1).clamp_min(1e-300)
             A = Gk + (lam * scale + 1e-15 * scale)[:, None, None] * eye
             M = self.problem.mttkrp(F, k)
+            bad = ~(torch.isfinite(A).all(2).all(1) & torch.isfinite(M).all(2).all(1))
+            if bool(bad.any()):  # a diverged restart (the driver ends it): keep it finite
+                A = torch.where(bad[:, None, None], eye.expand_as(A), A)
+                M = torch.where(bad[:, None, None], torch.zeros_like(M), M)
             L, info = torch.linalg.cholesky_ex(A)
             if bool((info != 0).any()):
                 sol = torch.linalg.lstsq(A, M.transpose(1, 2)).solution.transpose(1, 2)
@@ -309,3 +314,35 @@ def init_factors(problem: Problem, rank: int, batch: int, generator: torch.Gener
     sigma = (1.0 / (rank * math.prod(problem.shape))) ** (1.0 / (2 * N)) * scale
     return [torch.randn(batch, d, rank, generator=generator, dtype=torch.float64)
             .to(device=problem.device, dtype=problem.dtype) * sigma for d in problem.shape]
+
+
+def replace_weakest(problem: Problem, F: list[torch.Tensor], gen: torch.Generator
+                    ) -> list[torch.Tensor]:
+    """A kick out of a local minimum: the weakest component of one restart (factors
+    ``(I_k, R)``) is replaced by the best rank-one approximation of the residual it leaves
+    (higher-order power iterations through MTTKRPs)."""
+    N = len(F)
+    R = F[0].shape[1]
+    norms = torch.stack([torch.linalg.vector_norm(f, dim=0) for f in F]).prod(0)
+    j = int(torch.argmin(norms))
+    keep = [k for k in range(R) if k != j]
+    G = [f[:, keep] for f in F]
+    u = [torch.randn(f.shape[0], generator=gen, dtype=torch.float64).to(f) for f in F]
+    u = [x / torch.linalg.vector_norm(x) for x in u]
+    nrm = torch.zeros((), dtype=F[0].dtype, device=F[0].device)
+    for _ in range(10):
+        for k in range(N):
+            m = problem.mttkrp([x.view(1, -1, 1) for x in u], k)[0, :, 0]
+            coef = torch.ones(len(keep), dtype=m.dtype, device=m.device)
+            for l in range(N):
+                if l != k:
+                    coef = coef * (G[l].T @ u[l])
+            m = m - G[k] @ coef
+            nrm = torch.linalg.vector_norm(m)
+            if nrm == 0:
+                break
+            u[k] = m / nrm
+    out = [f.clone() for f in F]
+    for k in range(N):
+        out[k][:, j] = u[k] * nrm ** (1.0 / N)
+    return out

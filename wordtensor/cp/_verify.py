@@ -165,4 +165,4 @@ def symptoms(cp: object, tensor_norm: float, norm_growth: float = math.nan):
     min_cong = float(cong.min()) if R > 1 else 1.0
     return Symptoms(max_component_norm=float(comp.max() / tensor_norm) if R else 0.0,
                     norm_ratio=float(ratio), min_congruence=min_cong,
-                    norm_growth=float(norm_growth))
+                    norm_growth=float(norm_growth), rank=int(R))
