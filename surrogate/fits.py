@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
+import tensorly as tl
 from tensorly.cp_tensor import CPTensor
 
 from wordtensor import WordTensor
@@ -80,17 +81,13 @@ class FitJudgement:
         return f"{self.fit} (relative error {self.relative_error:.1e}{how})"
 
     def to_dict(self) -> dict:
-        d = asdict(self)
-        d.pop("cp")
-        return d
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "cp"}
 
 
 def _max_abs_error(cp, tensor) -> float | None:
-    import tensorly as tl
-
-    dense = tensor.dense() if isinstance(tensor, WordTensor) else np.asarray(tensor, float)
-    if dense.size > MAX_DENSE:
+    if math.prod(tensor.shape) > MAX_DENSE:
         return None
+    dense = tensor.dense() if isinstance(tensor, WordTensor) else np.asarray(tensor, float)
     return float(np.abs(tl.cp_to_tensor(cp) - dense).max())
 
 
