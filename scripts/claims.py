@@ -21,6 +21,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import subprocess
 import sys
@@ -42,7 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--only", nargs="+", choices=list(ex.EXPERIMENTS), default=None)
-    p.add_argument("--force", action="store_true", help="recompute experiments already stored")
+    p.add_argument("--force", action="store_true", help="recompute experiments already stored "
+                   "(their run folders are removed and trained again)")
+    p.add_argument("--remeasure", action="store_true", help="recompute the measures of stored "
+                   "experiments from their run folders (finished runs are not trained again)")
     p.add_argument("--list", action="store_true", help="list the experiments and exit")
     p.add_argument("--out", default=str(ex.OUT), help="where the experiments' folders go "
                                                       "(default docs/runs/claims)")
@@ -62,9 +66,12 @@ def main(argv: list[str] | None = None) -> int:
     timings = {}
     for name in args.only or list(ex.EXPERIMENTS):
         folder = out / name
-        if (folder / "result.json").exists() and not args.force:
+        if (folder / "result.json").exists() and not (args.force or args.remeasure):
             print(f"[{name}] stored: {folder / 'result.json'}", flush=True)
             continue
+        old = None
+        if args.remeasure and (folder / "result.json").exists():
+            old = json.loads((folder / "result.json").read_text())
         if args.force and folder.exists():
             shutil.rmtree(folder)
         folder.mkdir(parents=True, exist_ok=True)
@@ -76,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
         result.update(experiment=name, claims=ex.EXPERIMENTS[name][1], seconds=seconds,
                       small=args.small, threads=args.threads,
                       command=f"python scripts/claims.py --only {name}")
+        if old is not None:  # the training happened then: keep its time
+            result.update(seconds=old["seconds"], remeasure_seconds=seconds)
         ex.write_json(folder / "result.json", result)
         timings[name] = seconds
         print(f"[{name}] done in {seconds:.0f} s", flush=True)

@@ -104,6 +104,7 @@ def words(folder: Path) -> dict:
             runs.append({"spec": spec, "word": word, "order": G.order, "train_fraction": frac,
                          "rank": {"lower": rep.lower, "upper": rep.upper},
                          "instances": _instances(res), "boxes": cm.box_summary(table),
+                         "membership": cm.box_membership(res, table, T),
                          "run_dir": cm.rel(res.run_dir)})
     return {"runs": runs}
 
@@ -127,6 +128,7 @@ def words_more(folder: Path) -> dict:
             runs.append({"spec": spec, "word": word, "order": G.order, "train_fraction": 0.8,
                          "rank": {"lower": rep.lower, "upper": rep.upper},
                          "instances": _instances(res), "boxes": cm.box_summary(table),
+                         "membership": cm.box_membership(res, table, T),
                          "run_dir": cm.rel(res.run_dir)})
     return {"runs": runs}
 

@@ -29,6 +29,7 @@ import numpy as np
 import tensorly as tl
 import torch
 
+from fusion import bscs
 from fusion.ranks import rank_bounds
 from surrogate.cp.metrics import cross_bsc_overlap
 from surrogate.fits import judge_fit
@@ -83,11 +84,38 @@ def box_summary(table: dict) -> dict:
             "support_mass": o["support_mass"], "cosine": table["cosine"]}
 
 
+def box_membership(res, table: dict, tensor, threshold: float = 0.9) -> dict:
+    """Per instance, which box of the minimal box cover each active neuron lies in: its mass
+    in a box is the smallest, over its weight vectors (inputs and output, centred), of the mass
+    in that box's set of bscs for that mode; a neuron is *in* the box where that is largest
+    when it is at least ``threshold``. (Purity asks for one bsc per mode; a box may hold
+    several, e.g. {1a, 2a} × {3a} × {3a}, and a neuron spread over them is in the box.)"""
+    an = NetworkAnalyzer(tensor)
+    cfg = res.config
+    wm = np.arange(cfg.width)[None, :] < np.array([i.width for i in cfg.instances])[:, None]
+    nb = neuron_boxes(res.params, cfg.activation, an, active_tol=cfg.active_tol,
+                      purity_tol=cfg.purity_tol, width_mask=wm)
+    mass, active = nb["mass"], nb["active"]  # (B, k+1, t, M), (B, M)
+    index = {nm: i for i, nm in enumerate(an.bsc_names)}
+    boxes = [[[index[nm] for nm in s] for s in b["sets"]] for b in table["blocks"]]
+    inside = np.stack([np.min(np.stack([mass[:, m][:, s].sum(1) for m, s in enumerate(sets)]),
+                              axis=0) for sets in boxes])  # (boxes, B, M)
+    best, which = inside.max(0), inside.argmax(0)
+    out = {"threshold": threshold, "share_in_box": [], "per_box": []}
+    for b in table["instances"]:
+        act = active[b]
+        inb = act & (best[b] >= threshold)
+        out["share_in_box"].append(float(inb.sum() / max(1, act.sum())))
+        out["per_box"].append([int((inb & (which[b] == i)).sum()) for i in range(len(boxes))])
+    return out
+
+
 # ------------------------------------------------------------------------------ Strassen (d)
 def centred_delta(tensor) -> np.ndarray:
     """δ centred over every input and the output (what a network's interaction part aims at)."""
     n = tensor.n
-    onehot = torch.nn.functional.one_hot(torch.as_tensor(np.array(tensor.image), dtype=torch.long), n).double()
+    image = torch.as_tensor(np.array(tensor.image), dtype=torch.long)
+    onehot = torch.nn.functional.one_hot(image, n).double()
     return interaction_part(onehot[None], tensor.arity)[0].numpy()
 
 
@@ -169,10 +197,11 @@ def block_formation(res, dec) -> list[dict]:
     loss) / (‖δ^t‖² / n^{k+1}) over the logged steps (1 when the network holds δ's piece at
     full scale and nothing else stands in for it), its final value, whether it formed
     (final g_t ≥ FORMED), the first logged step with g_t ≥ FORMED, and the blocks in the
-    order they formed. MSE runs only (the normaliser is the MSE cost of δ's piece)."""
-    names = res.bsc_names
-    support = [t for t in res.support if any(p != 0 for p in t)]  # the trivial bsc is index 0
-    k = len(res.support[0]) - 1
+    order they formed (a list of groups: the blocks that formed at the same logged step share
+    a group). MSE runs only (the normaliser is the MSE cost of δ's piece)."""
+    names = res.bsc_names or [b.name for b in bscs(Group.from_spec(res.config.spec))]
+    support = [tuple(t) for t in dec.support if any(p != 0 for p in t)]  # trivial bsc: index 0
+    k = len(dec.support[0]) - 1
     nn = round(res.train_mask.shape[1] ** (1 / k))  # n^k input tuples
     out = []
     B = len(res.config.instances)
@@ -188,8 +217,11 @@ def block_formation(res, dec) -> list[dict]:
             formed = next((s for s, v in zip(steps, g) if v >= FORMED), None)
             rec["blocks"][name] = {"final": g[-1], "formed": bool(g[-1] >= FORMED),
                                    "step": formed if g[-1] >= FORMED else None, "series": g}
-        done = sorted((v["step"], nm) for nm, v in rec["blocks"].items() if v["formed"])
-        rec["order"] = [nm for _, nm in done]
+        at: dict = {}
+        for nm, v in rec["blocks"].items():
+            if v["formed"]:
+                at.setdefault(v["step"], []).append(nm)
+        rec["order"] = [sorted(at[s]) for s in sorted(at)]  # blocks formed at one logged step
         rec["steps"] = steps
         out.append(rec)
     return out
@@ -355,16 +387,17 @@ def pure_start(spec: str, width: int, fraction: float, optimizer: str, lr: float
     """A CP surrogate of ``xy`` started *inside* the bsc blocks: each component's three factor
     vectors projected onto the bsc where its first factor has most mass (so every component is
     pure, and components of different bscs are exactly orthogonal). Returns, over the log
-    schedule, the largest and the mean mass outside the starting bsc (over active components
-    and factors), the train loss and accuracy. Gradient flow on all pairs keeps the blocks (the
+    schedule, the largest and the mean mass outside the starting bsc (over the active
+    components and their factors), the number of active components, the train loss and
+    accuracy. Gradient flow on all pairs keeps the blocks (the
     gradient of a pure component stays in its bsc when δ and the model are block-diagonal);
     Adam's coordinate-wise scaling and a training subset need not."""
     from surrogate.batching import log_schedule
     from surrogate.bsc import box_masses, fourier_segments
+    from surrogate.config import grid
     from surrogate.cp.config import SurrogateConfig
     from surrogate.cp.metrics import Analyzer
     from surrogate.cp.trainer import BatchedCP
-    from surrogate.config import grid
 
     T = word_tensor(spec, "xy")
     cfg = SurrogateConfig(spec, "xy", grid(seeds, width, fraction, lr=lr, weight_decay=1e-5),
@@ -380,16 +413,19 @@ def pure_start(spec: str, width: int, fraction: float, optimizer: str, lr: float
     an = Analyzer(T)
     sched = set(log_schedule(steps, log_per_decade))
     out = {"train_fraction": fraction, "optimizer": optimizer, "lr": lr, "width": width,
-           "steps": [], "outside_max": [], "outside_mean": [], "train_loss": [], "train_acc": []}
+           "steps": [], "outside_max": [], "outside_mean": [], "active": [], "train_loss": [],
+           "train_acc": []}
 
     def log():
         mass = box_masses(model.theta, F, Smat)  # (B, k+1, t, M)
         own = torch.gather(mass, 2, phi[:, None, None, :].expand(-1, mass.shape[1], 1, -1))[:, :, 0]
-        leak = (1 - own).clamp_min(0)  # (B, k+1, M)
         m = an.evaluate(model.theta, model.train_mask, cfg.loss)
+        act = torch.as_tensor(m["active"])[:, None, :].expand_as(own)  # active components only
+        leak = (1 - own).clamp_min(0)[act]  # (direction of a decayed component means nothing)
         out["steps"].append(model.t)
-        out["outside_max"].append(float(leak.amax()))
-        out["outside_mean"].append(float(leak.mean()))
+        out["outside_max"].append(float(leak.max()) if leak.numel() else 0.0)
+        out["outside_mean"].append(float(leak.mean()) if leak.numel() else 0.0)
+        out["active"].append(int(m["active"].sum()))
         out["train_loss"].append(float(np.median(m["train_loss"])))
         out["train_acc"].append(float(np.median(m["train_acc"])))
 

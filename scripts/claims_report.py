@@ -85,13 +85,17 @@ def boxes_section(d: dict) -> list[str]:
         used = [sum(1 for x in live if x["neurons"][i] > 0) for i in range(len(act))]
         over = [sum(max(0, x["neurons"][i] - (x["rank_upper"] or 0)) for x in live)
                 for i in range(len(act))]
+        mem = r.get("membership") or {}
         rows.append([r["spec"], f"`{r['word']}`", str(len(live)),
                      fmt(med(act)), fmt(med(share_in), ".2f"), fmt(med(share_mixed), ".2f"),
+                     fmt(med(mem.get("share_in_box", [None])), ".2f"),
                      f"{med(used):g} / {len(live)}", fmt(med(over)),
                      fmt(med(b["cosine"]), ".3f")])
     return table(["group", "word", "boxes (non-trivial)", "active neurons",
-                  "share pure and in a box", "share mixed", "boxes with neurons",
-                  "neurons above the boxes' upper bounds", "cosine with δ"], rows)
+                  "share pure (one bsc per mode) and in a box", "share mixed",
+                  "share inside a box (≥ 90% of each weight vector in the box's bscs)",
+                  "boxes with pure neurons", "pure neurons above the boxes' upper bounds",
+                  "cosine with δ"], rows)
 
 
 def generic_rank(n: int) -> int:
@@ -241,12 +245,17 @@ def chughtai_section(d: dict) -> list[str]:
                          ", ".join(f"{nm.split(',')[0]}@{v['step']}" if v["formed"]
                                    else f"{nm.split(',')[0]} ({v['final']:.2f})"
                                    for nm, v in rec["blocks"].items()),
-                         " < ".join(x.split(",")[0] for x in rec["order"]) or "–"])
+                         " < ".join(_group(g) for g in rec["order"]) or "–"])
         lines += ["", f"**{r['spec']} `xy`, {r['activation']}**, width {r['width']}, fraction "
                   f"{r['train_fraction']:g}:", ""]
         lines += table(["seed", "test acc", "step 99% test",
                         "blocks: formed @ step (or final gap g)", "order of formation"], rows)
     return lines
+
+
+def _group(names) -> str:
+    names = [x.split(",")[0] for x in (names if isinstance(names, list) else [names])]
+    return names[0] if len(names) == 1 else "{" + ", ".join(names) + "}"
 
 
 def morwani_section(d: dict) -> list[str]:

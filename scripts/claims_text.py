@@ -42,11 +42,17 @@ def verdict_a(res: dict) -> tuple[str, str]:
                 f"test, {len(learned)} with at least one ({', '.join(groups)}; 5 words; 2–4 "
                 f"networks per cell); median grokking ratio {_f(_med(ratios), '.2g')} "
                 f"(range {_f(min(ratios), '.2g')}–{_f(max(ratios), '.2g')})")
+    missing = [f"{w} on {g}" for (g, w), (ok, n) in cells.items() if ok == 0]
     if len(full) == len(cells):
         v = "reproduced"
     elif len(learned) >= len(cells) / 2:
-        v = ("partly: grokking (generalisation several times later than memorisation) wherever "
-             "the held-out pairs are learned; not every word is learned within the budget")
+        v = ("partly: every word is learned on some group, and where the held-out pairs are "
+             "learned they come later than the training pairs (grokking; a short delay at "
+             "fraction 0.8, several times the memorisation step at 0.6); some cells need more "
+             "data than 60% of the pairs, and " + ", ".join(f"`{m.split(' on ')[0]}` on "
+                                                            f"{m.split(' on ')[1]}"
+                                                            for m in missing)
+             + " were not learned within the budget")
     else:
         v = "not reproduced in this budget"
     return measured, v
@@ -98,7 +104,7 @@ def verdict_d(res: dict) -> tuple[str, str]:
     sur = s["S3_surrogate"]
     sur_exact = [c["per_triplet"].get("2a,2a,2a") for c, f in zip(sur["components"], sur["fit"])
                  if f == "exact"]
-    measured = (f"S3 networks (8 seeds per width, all pairs): exact after the polish "
+    measured = ("S3 networks (8 seeds per width, all pairs): exact after the polish "
                 + ", ".join(f"{exact[w]}/{len(by_w[w])} at width {w}" for w in sorted(by_w))
                 + f", the exact ones with {on2a_exact} neurons on M₂(R); surrogate width 9: "
                   f"{len(sur_exact)}/{len(sur['fit'])} exact, with {sorted(set(sur_exact))} "
@@ -137,15 +143,25 @@ def verdict_e(res: dict) -> tuple[str, str]:
 def verdict_f(res: dict) -> tuple[str, str]:
     runs = [r for r in res["words"]["runs"] + res.get("words_more", {}).get("runs", [])
             if r["word"] != "xy"]
-    share = []
-    for r in runs:
-        b = r["boxes"]
-        share += [i / a for i, a in zip(b["in_box"], b["active"]) if a]
-    xy = [r for r in res["words"]["runs"] if r["word"] == "xy"]
-    sxy = [i / a for r in xy for i, a in zip(r["boxes"]["in_box"], r["boxes"]["active"]) if a]
-    measured = (f"share of active neurons that are pure and inside a box of the minimal cover: "
-                f"median {_f(_med(share), '.2f')} for the words other than `xy` "
-                f"({len(share)} networks), {_f(_med(sxy), '.2f')} for `xy`")
+    def shares(rs):
+        out = []
+        for r in rs:
+            mem = r.get("membership")
+            if mem:
+                out += mem["share_in_box"]
+            else:
+                b = r["boxes"]
+                out += [i / a for i, a in zip(b["in_box"], b["active"]) if a]
+        return out
+
+    share = shares(runs)
+    sxy = shares([r for r in res["words"]["runs"] if r["word"] == "xy"])
+    cos = [c for r in runs for c in r["boxes"]["cosine"] if c is not None]
+    measured = (f"share of active neurons inside a box of the minimal box cover (≥ 90% of each "
+                f"weight vector's mass in the box's bscs): median {_f(_med(share), '.2f')} "
+                f"(range {_f(min(share), '.2f')}–{_f(max(share), '.2f')}) over {len(share)} "
+                f"networks on words other than `xy`, whose interaction parts have median cosine "
+                f"{_f(_med(cos), '.3f')} with δ; {_f(_med(sxy), '.2f')} for `xy`")
     v = ("not reproduced for words other than `xy` in this setting: most neurons are mixed "
          "across boxes" if (_med(share) or 0) < 0.5 else "partly")
     return measured, v
@@ -154,8 +170,9 @@ def verdict_f(res: dict) -> tuple[str, str]:
 def verdict_chughtai(res: dict) -> tuple[str, str]:
     parts, varies, subset = [], False, False
     for r in res["chughtai"]["runs"]:
-        orders = [tuple(x["order"]) for x in r["blocks"]]
-        sets = [frozenset(x["order"]) for x in r["blocks"]]
+        orders = [tuple(tuple(g) if isinstance(g, list) else (g,) for g in x["order"])
+                  for x in r["blocks"]]
+        sets = [frozenset(b for g in o for b in g) for o in orders]
         n_blocks = len(r["blocks"][0]["blocks"]) if r["blocks"] else 0
         varies |= len(set(orders)) > 1
         subset |= any(len(s) < n_blocks for s in sets)
@@ -199,13 +216,20 @@ def verdict_modular(res: dict) -> tuple[str, str]:
                      f"{_f(r['width_all'])} (2^(2k−2)(p−1) = {r['li_bound']}), "
                      f"single-frequency share {_f(_med(al), '.2f')} in the networks that generalise")
     rk = m["ranks"]
-    measured = (f"Z{m['p']}: " + "; ".join(parts) + f"; rank xy {rk['xy']['lower']}..{rk['xy']['upper']}, "
-                f"xyz {rk['xyz']['lower']}..{_f(rk['xyz'].get('upper_numerical') or rk['xyz']['upper_blocks'])}")
-    below = all(r["width_all"] is not None and r["width_all"] < r["li_bound"] for r in m["runs"]
-                if r["activation"] != "gelu")
-    v = ("reproduced for the neurons (single frequency); the width needed is well below "
-         "2^(2k−2)(p−1), at about the tensor's rank — the bound is sufficient for max margin, "
-         "not necessary for generalisation") if below else "partly (see the table)"
+    up3 = rk["xyz"].get("upper_numerical") or rk["xyz"]["upper_blocks"]
+    measured = (f"Z{m['p']}: " + "; ".join(parts) + f"; rank xy {rk['xy']['lower']}.."
+                f"{rk['xy']['upper']}, xyz {rk['xyz']['lower']}..{_f(up3)}")
+    theory = [r for r in m["runs"] if r["activation"] != "gelu"]
+    below = all(r["width_all"] is not None and r["width_all"] < r["li_bound"] for r in theory)
+    at_bound = []
+    for r in theory:
+        al = [a["aligned"] for a in r["single_frequency"] if a["width"] == r["li_bound"]]
+        at_bound.append(f"{_f(_med(al), '.2f')} at width {r['li_bound']} (k = {r['k']})")
+    measured += "; single-frequency share at the theory's width: " + ", ".join(at_bound)
+    v = ("reproduced at the theory's width: there every neuron is on one frequency; but the "
+         "networks generalise from a far smaller width, near the tensor's rank (24 and 48 "
+         "against 40 and 160), with most but not all neurons aligned — the bound is enough for "
+         "the max-margin solution, not needed to generalise") if below else "partly (see the table)"
     return measured, v
 
 
@@ -242,8 +266,9 @@ CLAIMS = [
      "`python scripts/claims.py --only chughtai`"),
     ("Morwani", "morwani", "Morwani, Edelman, Oncescu, Zhao, Kakade, arXiv 2311.07568",
      "we prove that the trained networks … employ features corresponding to irreducible "
-     "group-theoretic representations to perform compositions in general groups — under "
-     "margin maximisation each neuron is supported on a single irrep", verdict_morwani,
+     "group-theoretic representations to perform compositions in general groups” (abstract); "
+     "the issue's reading: “under margin maximisation every neuron is supported on a single "
+     "irrep", verdict_morwani,
      "`python scripts/claims.py --only morwani`"),
     ("k-input", "modular", "Li, Liang, Shi, Song, Zhou, arXiv 2402.09469",
      "a neuron count of m ≥ 2^{2k−2}·(p−1) … attain a maximum L_{2,k+1}-margin … each "
@@ -283,7 +308,7 @@ def page(res: dict, tables: dict) -> str:
         measured, v = fn(res)
         lines.append(f"| **{tag}**: “{_short(quote)}” | {paper} | {cmd} | {measured} | **{v}** |")
         bodies.append((tag, key, paper, quote, cmd, measured, v))
-    for tag, key, paper, quote, cmd, measured, v in bodies:
+    for tag, _key, paper, quote, cmd, measured, v in bodies:
         lines += ["", f"## {tag}", "", f"> “{quote}” — {paper}", "", f"**Test.** {cmd}. "
                   + TESTS.get(tag, ""), ""]
         for name in SECTIONS.get(tag, []):
@@ -359,4 +384,95 @@ TESTS = {
                 "found numerically) and by a CP search on the whole tensor."),
 }
 
-NOTES = {}
+#: A reading of the stored results, written by hand (a rerun regenerates the tables, the
+#: measured lines and the verdicts, not these paragraphs).
+NOTES = {
+    "SLT (a)": (
+        "*Reading.* The recipe's budget (2000 steps, 60% of the pairs) learns `xy` on all four "
+        "groups (on SL(2,3) and A5 at one of the two weight decays only) and, on D8 with 80% of "
+        "the pairs, every word. On the groups of order 24 `xyX`, `x^2y`, `xyx` and SL(2,3)'s "
+        "`[x,y]` need 80% of the pairs (second table). `[x,y]` on S4 (its image is A4, and 120 of "
+        "the 576 pairs commute) stays at test accuracy 0.41 even then, and `[x,y]` on A5 at 40% "
+        "of the pairs near chance: that is where the claim is not reproduced in this budget. The "
+        "delay between memorising and generalising is clear with 60% of the pairs on the groups "
+        "of order 24 (median ratios 5–18) and shorter with 80% (1.3–7.3). Only 2–4 networks per cell; larger groups than A5 and other "
+        "activations than σ = x² are not tested here."),
+    "SLT (b)": (
+        "*Reading.* The upper bounds are certified (constructive factors checked in the group "
+        "basis, or exact 0/1 slices) and the lower bounds are theorems (Alder–Strassen for "
+        "`xy`, flattenings — at most n — otherwise). For `xy` the rank is pinned between 2n − t "
+        "and the best known block decompositions, so 'low rank' (about 2n against the ~n²/3 of "
+        "a generic tensor) is proven. For the other words 'low' is a statement about upper "
+        "bounds only, and where an upper bound exceeds the generic rank (4 of 71 cells for "
+        "`xyx`, e.g. C7 : C3 with 329) it is the bound that is loose, not the rank that is high."),
+    "SLT (c)": (
+        "*Reading.* The networks generalise from about the rank: D8 `xy` exactly at its rank 25, "
+        "S4 `xy` at 64 (rank 43..55; mean test accuracy 0.95 at 55), SL(2,3) `xy` at 64–96 (rank "
+        "43..56), S4 `xyX` from its upper bound 54, the CP surrogate at 55, S4's certified upper "
+        "bound. No seed generalises below the proven lower bound. Z11 (k-input, below) agrees: "
+        "widths 24 and 48 for ranks 16 and 16..21. One training fraction per diagram (width and "
+        "fraction trade off: docs/network_recipe.md), 3 seeds per cell."),
+    "SLT (d)": (
+        "*Reading.* For S3 the trivial block is carried by the biases, so a network of width 8 "
+        "has exactly room for 1 (the sign block) + 7 (Strassen on M₂(R)). Five of the eight "
+        "width-8 networks do put 1 + 7 neurons there and classify every pair, but their "
+        "interaction part stays at cosine 0.95–0.98 with δ: an approximation, not a "
+        "decomposition (none polishes to one). At width 9 five of eight networks polish to an "
+        "exact decomposition, each with 8 neurons on M₂(R) — the standard algorithm. On S4 at "
+        "the rank's upper bound 55 the networks use 8 on M₂(R) as well, and they do not quite "
+        "generalise (test accuracy 0.91–0.98). The CP surrogate, the paper's tractable model, "
+        "does find Strassen's count: 7 of 8 seeds end at an exact rank-9 fit with 1 + 1 + 7 "
+        "components (notebook 02 checks that the seven are a decomposition of ⟨2,2,2⟩). So "
+        "'Strassen-like' holds for the surrogate, not for these networks."),
+    "SLT (e)": (
+        "*Reading.* From a random start neither model is orthogonal across bscs (mean |cos| 0.16 "
+        "at step 0, about that of random vectors, and still 0.13–0.15 half-way in log-time); it "
+        "is at the end of training that the mean falls to 0.010 and each component's mass "
+        "outside its dominant bsc to 0.005 (surrogate) and 0.018 (network): orthogonality is "
+        "*reached*, not preserved. The surrogate started inside the blocks separates the "
+        "mechanisms: plain gradient descent on all pairs keeps every component in its block to "
+        "rounding error, as it must (with δ and the model block-diagonal, the gradient of a "
+        "component in R_φ ⊗ R_φ ⊗ R_φ stays there), while a training subset (the mask breaks "
+        "the block structure of the loss) and Adam (its coordinate-wise scaling in the group "
+        "basis does not commute with the projectors P_φ) both move mass between blocks. The "
+        "quoted wording comes from a third-party summary of the paper, not from the paper."),
+    "SLT (f)": (
+        "*Reading.* For `xy` the minimal cover is the diagonal and most neurons sit in one block "
+        "(S4 0.94, D8 1.00, A5 0.82, SL(2,3) 0.60 after these short runs). For every other word "
+        "the networks fit δ well (median cosine 0.97) with neurons that straddle several boxes "
+        "of the cover; more data (second table) raises the share (SL(2,3) `x^2y` 0.80) but not "
+        "to most neurons in general. The minimal box cover describes δ's support; it does not "
+        "describe how these networks share δ out among their neurons. Measured for σ = x² at "
+        "width 256; narrower networks were not examined box by box. The quoted wording comes "
+        "from a third-party summary of the paper."),
+    "Chughtai": (
+        "*Reading.* With MSE against the one-hot rows every non-trivial block has to be fitted, "
+        "and every seed forms all of them (final g 0.8–1.0 on S4, 0.68–0.99 on S5). Seeds differ in the order only among "
+        "blocks that form within a few log steps of one another (the sign block 1b first in 11 "
+        "of the 12 S4 networks). The blocks form on the training pairs well before the held-out "
+        "pairs are predicted (quadratic S4: steps 35–89 against 420–501). Chughtai et al.'s "
+        "subset of irreps is found with cross-entropy, where one faithful irrep can rank the "
+        "right answer first; the cross-entropy probe here did not generalise within its budget, "
+        "so that setting is untested, as are SL(2,5) and more than 2 seeds on S5."),
+    "Morwani": (
+        "*Reading.* No neuron is on a single bsc at initialisation; they get there during "
+        "training. With every pair in training and MSE, all of them do, at every weight decay. "
+        "Cross-entropy on all pairs ends at 0.99–1.00 at weight decay 0.1 and 1 but 0.79 and 0.55 "
+        "at 0.3 and 3, with few active neurons at 0.1 and 0.3 (44 and 19 of 128): 3000 steps at "
+        "lr 1e-2 are not the margin-maximising limit the theorem is about. With held-out pairs "
+        "the share follows generalisation: 0.03 at weight decay 0.1 (test accuracy 0.44), 0.64 "
+        "at 0.3, 1.00 at 1 and 3. Two seeds per setting."),
+    "k-input": (
+        "*Reading.* The (k+1)-way tensors have the same proven lower bound, 16: restricting the "
+        "`xyz` tensor to z = e leaves the `xy` tensor, whose rank is 16 (Alder–Strassen, met by "
+        "1 + 5 × Gauss's 3). The `xyz` upper bound 21 is numerical: 1 + 5 × 4, four being the "
+        "real rank found for the product of three complex numbers (three not found in 40 "
+        "restarts), confirmed by a CP search on the whole tensor (rank 21 found, rank 20 not in "
+        "8 restarts; `exactify` did not round the rank-21 fit to rationals in 60 s). At the "
+        "theory's width 2^(2k−2)(p−1) every neuron is on one frequency, as the theorem says "
+        "of the max-margin solution; but the networks generalise from about the rank (24 for "
+        "k = 2, 48 for k = 3), where 0.5–1.0 of the neurons are aligned. A quadratic network "
+        "cannot fit `xyz` (its logits hold only pairwise interactions of the inputs), hence "
+        "σ = x³, the degree-k activation of the theory (`--activation cubic`). Z11 only: a "
+        "small prime keeps the k = 3 tensor at 11⁴ entries."),
+}
