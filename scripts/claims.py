@@ -52,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
                                                       "(default docs/runs/claims)")
     p.add_argument("--small", action="store_true", help="tiny steps and grids (a smoke test)")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    p.add_argument("--atlas-csv", default=None, metavar="CSV",
+                   help="the rank atlas to read for claim (b) (default docs/atlas.csv when "
+                        "present, else the bounds are computed)")
     p.add_argument("--no-report", action="store_true", help="do not rewrite docs/claims.md")
     args = p.parse_args(argv)
     if args.list:
@@ -63,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     out = Path(args.out)
     ex.SETTINGS.update(small=args.small, out=out)
+    if args.atlas_csv:
+        ex.SETTINGS["atlas_csv"] = Path(args.atlas_csv)
     timings = {}
     for name in args.only or list(ex.EXPERIMENTS):
         folder = out / name

@@ -140,9 +140,10 @@ def atlas(folder: Path) -> dict:
     from wordtensor.smallgroups import small_groups
 
     words_ = ["xy", "xyX", "[x,y]", "x^2y", "xyx"]
-    csv = ROOT / "docs" / "atlas.csv"
-    rows = cm.read_atlas(csv) if csv.is_file() else []
-    source = "docs/atlas.csv" if rows else "fusion.ranks.rank_bounds"
+    csv = Path(SETTINGS.get("atlas_csv") or ROOT / "docs" / "atlas.csv")
+    rows = cm.read_atlas(csv) if csv.is_file() and not SETTINGS["small"] else []
+    source = ("the rank atlas docs/atlas.csv (`wordtensor atlas`)" if rows
+              else "fusion.ranks.rank_bounds, computed here")
     if not rows:
         for g in small_groups(range(2, S(25, 9))):
             G = Group.from_spec(g.spec)

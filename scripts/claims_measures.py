@@ -350,6 +350,8 @@ def read_atlas(path: Path) -> list[dict]:
 
     rows = []
     for r in raw:
+        if (pick(r, "status") or "ok") != "ok":
+            continue
         order = pick(r, "order", "n")
         lo, up = pick(r, "lower", "rank_lower"), pick(r, "upper", "rank_upper")
         if order is None or lo in (None, "") or up in (None, ""):

@@ -114,10 +114,13 @@ def atlas_section(d: dict) -> list[str]:
                      f"{s['max_upper']:.3f} ({s['max_upper_group']})",
                      fmt(med(gen), ".2f"), f"{sum(g < 1 for g in gen)}/{len(gen)}",
                      fmt(s["share_exact"], ".2f")])
-    lines = table(["word", "groups (order 4–24)", "median lower / n²", "median upper / n²",
+    orders = [r["order"] for r in d["rows"] if r["order"] >= 4]
+    lines = [f"Source: {d['source']}.", ""]
+    lines += table(["word", f"groups (order {min(orders)}–{max(orders)})", "median lower / n²",
+                    "median upper / n²",
                    "largest upper / n²", "median upper / generic rank",
                    "upper below the generic rank", "share with lower = upper"], rows)
-    big = [r for r in d["rows"] if r["order"] == max(x["order"] for x in d["rows"])]
+    big = [r for r in d["rows"] if r["order"] == 24]
     if big:
         n = big[0]["order"]
         lines += ["", f"Order {n} ({n}² = {n * n}, generic rank {generic_rank(n)}), every group "
