@@ -220,8 +220,8 @@ def orthogonality_section(d: dict) -> list[str]:
                          fmt(med(s["max_overlap"][j]), ".3f"),
                          fmt(med(s["mean_overlap"][j]), ".3f"),
                          fmt(med(s["outside_mass"][j]), ".3f")])
-    lines = table(["model", "when", "largest |cos| across bscs", "mean |cos| across bscs",
-                   "mass outside the dominant bsc"], rows)
+    lines = table(["model", "when", "largest \\|cos\\| across bscs",
+                   "mean \\|cos\\| across bscs", "mass outside the dominant bsc"], rows)
     pure = d.get("pure_start") or []
     if pure:
         lines += ["", "Started inside the blocks (every component projected onto one bsc; largest "

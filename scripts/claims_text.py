@@ -123,7 +123,7 @@ def verdict_d(res: dict) -> tuple[str, str]:
 def verdict_e(res: dict) -> tuple[str, str]:
     o = res["orthogonality"]
     sm, nm = o["surrogate"]["mean_overlap"], o["network"]["mean_overlap"]
-    measured = (f"mean |cos| across bscs, start → end: surrogate {_f(_med(sm[0]), '.2f')} → "
+    measured = (f"mean \\|cos\\| across bscs, start → end: surrogate {_f(_med(sm[0]), '.2f')} → "
                 f"{_f(_med(sm[-1]), '.3f')}, network {_f(_med(nm[0]), '.2f')} → "
                 f"{_f(_med(nm[-1]), '.3f')}")
     pure = o.get("pure_start", [])
@@ -287,10 +287,14 @@ def page(res: dict, tables: dict) -> str:
              "every number is read back from those files, and the run folders beside them keep "
              "each run's configuration, metrics (`metrics.csv`, on a log-spaced schedule), summary "
              "and comparison table. `notebooks/05_claims.ipynb` draws the figures. "
-             f"All experiments together took {total / 60:.0f} minutes of wall time on the "
-             "development machine's CPU (2 cores shared with other jobs, one torch thread per "
-             "process); per experiment: "
-             + ", ".join(f"{k} {v.get('seconds', 0) / 60:.1f} min" for k, v in res.items()) + ".",
+             f"The experiments took {total / 60:.0f} minutes of wall time in all on the "
+             "development machine's CPU (one torch thread per process, two processes side by "
+             "side, about 35 minutes end to end; 2 cores shared with other jobs, load average 7–10 "
+             "while they ran — on a quiet machine the same runs are 2–5 times faster: the "
+             "orthogonality experiment took 51 s under that load and 21 s later); per "
+             "experiment: "
+             + ", ".join(f"{k} {v.get('seconds', 0) / 60:.1f} min" for k, v in res.items())
+             + " (the atlas experiment reads the stored atlas).",
              "", GPU_NOTE, "",
              "Settings common to the networks: the two-layer network of `docs/design.md`, "
              "quadratic σ unless said otherwise, MSE against the one-hot rows, full-batch AdamW "
