@@ -9,11 +9,14 @@ numerical rank of the network's bilinear part there.
   the multiplication tensor of a simple algebra A_φ of real dimension s — the Alder–Strassen
   bound 2s − 1 (A_φ has one maximal two-sided ideal). These are bounds for the box on its own.
 * **Surrogate**: active pure components whose dominant triplet lies in the box, at the
-  surrogate run's last logged step (its own activity and purity tolerances).
+  surrogate run's last logged step (its own activity and purity tolerances), and the verdict
+  on each instance's fit: exact or approximate with its relative error, after a polish
+  (:mod:`surrogate.fits`).
 * **Network**: active pure neurons whose dominant triplet (input bscs, output bsc) lies in the
   box (:func:`surrogate.networks.analysis.neuron_boxes`), and its bilinear part there
   (:func:`surrogate.networks.bilinear.bilinear_analysis`): cosine with δ's centred box,
-  multilinear ranks and, for quadratic networks, the neuron CP rank at tolerance ``tol``.
+  multilinear ranks and, for quadratic networks, the neuron CP rank at tolerance ``tol``; and
+  the cosine of the whole interaction part with C δ.
 
 Per-instance values are lists (instance order); medians over instances are given beside them.
 
@@ -70,7 +73,8 @@ def _surrogate_counts(sres: TrainResult, spec: str, word: str, boxes):
         out.append([sum(_in_box(t, sets) for t in pure) for sets in boxes])
     summ = sres.summary()
     return out, {"run_dir": sres.run_dir, "instances": len(sres.config.instances),
-                 "test_accuracy": summ["test_accuracy"], "widths": summ["widths"]}
+                 "test_accuracy": summ["test_accuracy"], "widths": summ["widths"],
+                 "fit": summ["fit"], "fit_relative_error": summ["fit_relative_error"]}
 
 
 def compare(network: NetworkResult | str | os.PathLike, *,
@@ -84,7 +88,9 @@ def compare(network: NetworkResult | str | os.PathLike, *,
     instances (default all that did not diverge). With ``write`` the table is saved as
     ``compare.json`` in the network's run folder. Keys: ``spec``, ``word``, ``bounds`` (lower,
     upper, methods), ``blocks`` (one record per box), ``other`` (neurons outside every box,
-    mixed neurons), ``instances``, ``network`` and ``surrogate`` (what was read).
+    mixed neurons), ``cosine`` (per instance: the whole interaction part against C δ),
+    ``instances``, ``network`` and ``surrogate`` (what was read, with the verdict on each
+    surrogate fit: ``fit``, ``fit_relative_error``).
 
     >>> import tempfile, os
     >>> from surrogate.networks import NetworkConfig, network_grid, train_network
@@ -179,6 +185,7 @@ def compare(network: NetworkResult | str | os.PathLike, *,
         "widths": [cfg.instances[b].width for b in instances],
         "test_accuracy": [summ["test_accuracy"][b] for b in instances],
         "step_test_99": [summ["step_test_99"][b] for b in instances],
+        "cosine": [x["cosine"] for x in bil],
         "blocks": blocks,
         "other": {"off_box_neurons": other, "mixed_neurons": mixed,
                   "active_neurons": [int(nb["active"][b].sum()) for b in instances],
@@ -238,4 +245,12 @@ def compare_text(d: dict) -> str:
     lines.append(f"  neurons outside every box: {o['off_box_neurons']}, mixed: {o['mixed_neurons']}, "
                  f"active: {o['active_neurons']}; interaction mass on the support: "
                  + ", ".join("-" if m is None else f"{m:.3f}" for m in o["support_mass"]))
+    if d.get("cosine"):
+        lines.append("  cosine of the whole interaction part with C δ: "
+                     + ", ".join("-" if c is None else f"{c:.4f}" for c in d["cosine"]))
+    sur = d.get("surrogate") or {}
+    if sur.get("fit"):
+        lines.append("  surrogate fits: " + ", ".join(
+            "-" if f is None else f"{f} ({e:.1e})"
+            for f, e in zip(sur["fit"], sur["fit_relative_error"])))
     return "\n".join(lines)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from statistics import median
 
 __all__ = ["report_markdown"]
 
@@ -87,13 +88,17 @@ def report_markdown(cfg: dict, res: dict) -> str:
         md += ["", "## CP surrogate", "",
                f"Width {s['width']} (the upper bound), training fraction {s['train_fraction']}, "
                f"{s['steps']} {s['optimizer']} steps, loss {s['loss']}, seeds {s['seeds']}.", "",
-               _table([[sd, fmt(tr), fmt(te), fmt(me), ex, c["active"],
+               _table([[sd, fmt(tr), fmt(te), fmt(me), _fit(s, b), c["active"],
                         ", ".join(f"{k}: {v}" for k, v in c["per_triplet"].items())]
-                       for sd, tr, te, me, ex, c in zip(s["seeds"], s["train_accuracy"],
-                                                        s["test_accuracy"], s["max_abs_error"],
-                                                        s["exact_fit"], s["components"])],
-                      ["seed", "train acc", "test acc", "max-abs error", "exact fit", "active",
-                       "components per triplet"]), ""]
+                       for b, (sd, tr, te, me, c) in enumerate(zip(
+                           s["seeds"], s["train_accuracy"], s["test_accuracy"],
+                           s["max_abs_error"], s["components"]))],
+                      ["seed", "train acc", "test acc", "max-abs error (trained)",
+                       "fit (relative error after polish)", "active",
+                       "components per triplet"]), "",
+               "*A fit is exact when Levenberg–Marquardt, started from the trained factors, "
+               "brings its relative error below 1e-10; otherwise it is approximate, with its "
+               "error (fits further than 1e-2 off are judged as trained).*", ""]
         md += [f"![{f}]({f})" for f in s["figures"]]
         md += [f"*{nt}*" for nt in s.get("notes", [])]
         if s["train_fraction"] >= 1:
@@ -103,7 +108,7 @@ def report_markdown(cfg: dict, res: dict) -> str:
                    f"{s['width']} fit and how its components spread over the blocks.*"]
     nw = res.get("network")
     if nw:
-        md += ["", "## Two-layer network", "", _network_md(nw)]
+        md += ["", "## Two-layer network", "", _network_md(nw, res.get("compare"))]
     cmp_ = res.get("compare")
     if cmp_:
         md += ["", "## Comparison per block", "", _compare_md(cmp_), "",
@@ -115,14 +120,34 @@ def _pairs(s: dict) -> str:
     return str(s.get("num_pairs", "few"))
 
 
-def _network_md(nw: dict) -> str:
-    keys = ["seeds", "train_accuracy", "test_accuracy", "step_train_100", "step_test_99"]
-    rows = list(zip(*[nw.get(k, []) for k in keys]))
-    head = (f"Width {nw.get('width')}, activation {nw.get('activation')}, training fraction "
-            f"{nw.get('train_fraction')}, {nw.get('steps')} steps.\n\n")
+def _fit(s: dict, b: int) -> str:
+    """The verdict on surrogate instance b's fit, with its error (old summaries: exact_fit)."""
+    fits = s.get("fit")
+    if not fits:
+        return str(s["exact_fit"][b])
+    if fits[b] is None:
+        return "–"
+    return f"{fits[b]} ({s['fit_relative_error'][b]:.1e})"
+
+
+def _network_md(nw: dict, cmp_: dict | None = None) -> str:
+    keys = ["seeds", "widths", "train_accuracy", "test_accuracy", "step_train_100",
+            "step_test_99"]
+    cols = [nw.get(k, []) for k in keys]
+    cos = {}
+    if cmp_ and cmp_.get("cosine"):
+        cos = dict(zip(cmp_["instances"], cmp_["cosine"]))
+    rows = [list(r) + [cos.get(b)] for b, r in enumerate(zip(*cols))]
+    width = nw.get("width")
+    head = (f"Width{'s' if isinstance(width, list) else ''} {width}, activation "
+            f"{nw.get('activation')}, training fraction {nw.get('train_fraction')}, "
+            f"{nw.get('steps')} steps. The cosine is that of the network's interaction part "
+            "(its logits centred over both inputs and the output) with δ centred alike: 1 when "
+            "the network computes δ up to scale.\n\n")
     figs = "\n".join(f"![{f}](network/{Path(f).name})" for f in nw.get("figures", []))
-    return head + _table([[fmt(x) for x in r] for r in rows],
-                         ["seed", "train acc", "test acc", "step 100% train", "step 99% test"]) \
+    return head + _table([[fmt(x, 4) for x in r] for r in rows],
+                         ["seed", "width", "train acc", "test acc", "step 100% train",
+                          "step 99% test", "cosine with δ"]) \
         + ("\n\n" + figs if figs else "")
 
 
@@ -140,4 +165,29 @@ def _compare_md(c: dict) -> str:
             return "[" + ", ".join(fmt(x) for x in v) + "]"
         return fmt(v)
 
-    return _table([[cell(b.get(k)) for k in keys] for b in blocks], keys)
+    out = _table([[cell(b.get(k)) for k in keys] for b in blocks], keys)
+    widths = c.get("widths") or []
+    if len(set(widths)) > 1:
+        out += "\n\n" + _by_width_md(blocks, widths)
+    return out
+
+
+def _by_width_md(blocks: list[dict], widths: list[int]) -> str:
+    """Neurons and cosine with δ per block, one column per network width (median [range] over
+    that width's instances)."""
+    ws = sorted(set(widths))
+
+    def cell(b, w):
+        idx = [i for i, x in enumerate(widths) if x == w]
+        nrn = [b["network_neurons"][i] for i in idx]
+        cos = [b["network_cosine"][i] for i in idx if b["network_cosine"][i] is not None]
+        lo, hi = min(nrn), max(nrn)
+        text = f"{fmt(median(nrn))}" + ("" if lo == hi else f" [{lo}–{hi}]")
+        if cos:
+            text += f" / {median(cos):.4f}"
+        return text
+
+    return ("By network width (neurons in the box: median [range] / median cosine with δ):\n\n"
+            + _table([[b["box"], f"{b['rank_lower']}–{b['rank_upper']}"]
+                      + [cell(b, w) for w in ws] for b in blocks],
+                     ["box", "rank"] + [f"width {w}" for w in ws]))

@@ -4,8 +4,11 @@ driver that runs them into a report folder.
 Stages (each writes its results atomically into the report folder and is skipped on
 ``--resume`` when already there): the group and its word tensor; the triplet decomposition and
 the fusion cover; the rank bounds with certified factors (``factors.npz``); a short batched
-surrogate run (``surrogate/``); a short network run (``network/``); the comparison of both with
-the rank bounds; then ``report.md`` (:mod:`surrogate.report`) and ``summary.json``.
+surrogate run (``surrogate/``) whose fits are polished and judged exact or approximate
+(:mod:`surrogate.fits`); a short network run (``network/``) at the widths that make the
+comparison informative — the rank's upper bound and twice it; the comparison of both with the
+rank bounds (neurons per block, cosine with δ); then ``report.md`` (:mod:`surrogate.report`)
+and ``summary.json``.
 
 The group, the word tensor, the decomposition, the rank report (with its MILP) and the network
 analyzer are computed once per study (:class:`Study`) and handed to the stages that need them.
@@ -241,10 +244,25 @@ def _stage_surrogate(s: Study, rank: dict) -> dict:
     return d
 
 
-def _stage_network(s: Study) -> dict:
+def network_widths(rank: dict) -> list[int]:
+    """The widths of the study's networks: the rank's upper bound and twice it. A width at the
+    bound asks whether a network finds a decomposition as small as the certified one (for S3,
+    1 + 1 + Strassen's 7); twice the bound shows where spare neurons go. (The recipe's 256 would
+    put some 200 neurons on the 2-dimensional block of S3 and say nothing about Strassen.)
+
+    >>> network_widths({"lower": 9, "upper": 9})
+    [9, 18]
+    """
+    upper = int(max(rank["upper"], rank["lower"]))
+    return [upper, 2 * upper]
+
+
+def _stage_network(s: Study, rank: dict) -> dict:
     cfg = s.cfg
     frac = 1.0 if s.G.order ** 2 <= 100 else RECIPE["train_fraction"]
-    conf = NetworkConfig(cfg["spec"], cfg["word"], network_grid(cfg["seeds"], fractions=frac),
+    widths = network_widths(rank)
+    conf = NetworkConfig(cfg["spec"], cfg["word"],
+                         network_grid(cfg["seeds"], widths, fractions=frac),
                          steps=cfg["network_steps"])
     run_dir = s.out / "network"
     s.network = train_network(conf, tensor=s.tensor, run_dir=run_dir,
@@ -252,7 +270,7 @@ def _stage_network(s: Study) -> dict:
                               progress=s.progress)
     plot_curves(s.network, run_dir / "curves.png")
     d = to_jsonable(s.network.summary())
-    d.update(width=RECIPE["width"], activation=conf.activation, train_fraction=frac,
+    d.update(width=widths, activation=conf.activation, train_fraction=frac,
              steps=conf.steps, figures=["curves.png"])
     return d
 
@@ -318,7 +336,7 @@ def study(spec: str = "S3", word: str = "xy", *, out: str | os.PathLike | None =
                 results[st] = read_json(path)
             else:
                 t1 = time.perf_counter()
-                results[st] = (_stage_surrogate(s, results["rank"]) if st == "surrogate"
+                results[st] = (_STAGE[st](s, results["rank"]) if st in _NEEDS_RANK
                                else _STAGE[st](s))
                 timings[st] = time.perf_counter() - t1
                 write_json(path, results[st])
@@ -330,7 +348,9 @@ def study(spec: str = "S3", word: str = "xy", *, out: str | os.PathLike | None =
 
 
 _STAGE = {"tensor": _stage_tensor, "fusion": _stage_fusion, "rank": _stage_rank,
-          "network": _stage_network, "compare": _stage_compare}
+          "surrogate": _stage_surrogate, "network": _stage_network, "compare": _stage_compare}
+#: the stages that size their models from the rank bounds
+_NEEDS_RANK = ("surrogate", "network")
 
 
 def _summary(spec, word, out, results, seconds, timings) -> dict:
@@ -347,8 +367,11 @@ def _summary(spec, word, out, results, seconds, timings) -> dict:
     for st in ("surrogate", "network"):
         if st in results:
             summary[st] = {k: results[st].get(k) for k in
-                           ("test_accuracy", "train_accuracy", "exact_fit", "step_train_100",
-                            "step_test_99", "run_dir", "status") if k in results[st]}
+                           ("widths", "test_accuracy", "train_accuracy", "exact_fit", "fit",
+                            "fit_relative_error", "step_train_100", "step_test_99", "run_dir",
+                            "status") if k in results[st]}
     if "compare" in results:
         summary["compare"] = results["compare"].get("blocks")
+        if "network" in summary and "cosine" in results["compare"]:
+            summary["network"]["cosine"] = results["compare"]["cosine"]
     return to_jsonable(summary)

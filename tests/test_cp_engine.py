@@ -16,9 +16,9 @@ from fractions import Fraction
 import numpy as np
 import pytest
 import torch
+from fusion.algorithms import matmul_tensor, multiplication_tensor
 
 import wordtensor as wt
-from fusion.algorithms import matmul_tensor, multiplication_tensor
 from wordtensor.cp import (
     algebra_blocks,
     auto_methods,

@@ -80,6 +80,13 @@ def cmd_study(args: argparse.Namespace) -> int:
                 if "exact_fit" in r:
                     line += f", exact fits {sum(bool(x) for x in r['exact_fit'])}/" \
                             f"{len(r['exact_fit'])}"
+                    approx = [f"{e:.1e}" for f, e in zip(r.get("fit") or [],
+                                                         r.get("fit_relative_error") or [])
+                              if f == "approximate"]
+                    if approx:
+                        line += f" (approximate: relative error {', '.join(approx)})"
+                if "cosine" in r:
+                    line += f"; cosine with δ {[fmt(c, 4) for c in r['cosine']]}"
                 lines.append(line)
         lines.append(f"  report    {d['report']}")
         return "\n".join(lines)

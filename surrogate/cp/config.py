@@ -20,8 +20,9 @@ class SurrogateConfig(BatchConfig):
     ``log_per_decade`` log-spaced points per decade of steps carry the metrics and the
     factor checkpoints. ``active_tol``: a component is active when ‖u‖‖v‖‖w‖ (its Frobenius
     norm) is at least this; ``purity_tol``: it is assigned to the bsc triplet of its largest
-    masses when each of them is at least this, else it counts as mixed. ``fit_tol``: an exact
-    fit is a max-abs reconstruction error below it.
+    masses when each of them is at least this, else it counts as mixed. ``fit_tol`` no longer
+    decides whether a fit is exact (:mod:`surrogate.fits` does, after a polish); it stays so
+    that saved configurations load alike.
 
     >>> from surrogate.config import grid
     >>> cfg = SurrogateConfig("S3", "xy", grid(2, 9), steps=100)

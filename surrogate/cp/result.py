@@ -1,6 +1,7 @@
 """What a surrogate run returns: :class:`TrainResult` — the metrics rows, the factor and
 dynamics checkpoints on the log schedule, each instance's factors as a tensorly ``CPTensor``,
-and the JSON summary that ``wordtensor surrogate --json`` prints."""
+the verdict on each fit (exact or approximate, after a polish: :mod:`surrogate.fits`) and the
+JSON summary that ``wordtensor surrogate --json`` prints."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from tensorly.cp_tensor import CPTensor
 
+from wordtensor import WordTensor, word_tensor
+
 from ..bsc import active_per_triplet
+from ..fits import FitJudgement, judge_fits
 from ..results import RunResult, grokking_steps
 from .model import to_cp_tensor
 
@@ -35,10 +39,29 @@ class TrainResult(RunResult):
     [9, 9]
     >>> [f.shape for f in res.cp_tensor(1).factors]   # instance 1 as a tensorly CPTensor
     [(6, 9), (6, 9), (6, 9)]
+    >>> res.summary()["fit"], res.summary()["exact_fit"]  # 5 steps: far from a fit
+    (['approximate', 'approximate'], [False, False])
     """
 
     factors: list[np.ndarray] = field(default_factory=list)
     dynamics: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    #: the verdict on each instance's final fit (None for an instance that did not end "ok"),
+    #: filled by :meth:`judge`
+    fits: list[FitJudgement | None] | None = field(default=None, repr=False)
+
+    def judge(self, tensor: WordTensor | None = None) -> list[FitJudgement | None]:
+        """The verdict on each instance's final factors (:func:`surrogate.fits.judge_fits`:
+        polished by LM from the trained factors, exact below relative error 1e-10, else
+        approximate), computed once and kept in :attr:`fits`. ``tensor``: the word tensor
+        when the caller has it (default: built from the configuration)."""
+        if self.fits is None:
+            cfg = self.config
+            tensor = tensor if tensor is not None else word_tensor(cfg.spec, cfg.word)
+            ok = [s == "ok" for s in self.status] or [True] * len(cfg.instances)
+            good = [b for b in range(len(cfg.instances)) if ok[b]]
+            judged = dict(zip(good, judge_fits([self.cp_tensor(b) for b in good], tensor)))
+            self.fits = [judged.get(b) for b in range(len(cfg.instances))]
+        return self.fits
 
     @property
     def final_factors(self) -> np.ndarray:
@@ -68,7 +91,7 @@ class TrainResult(RunResult):
         if res is not None:
             per_triplet = [{",".join(self.bsc_names[x] for x in tr): float(res[-1][b][tr])
                             for tr in self.support} for b in range(len(inst))]
-        ok = [s == "ok" for s in self.status]
+        fits = self.judge()
         return {
             "spec": cfg.spec, "word": cfg.word, "steps": self.steps[-1], "loss": cfg.loss,
             "optimizer": cfg.optimizer,
@@ -80,7 +103,10 @@ class TrainResult(RunResult):
             "test_loss": self.masked(final["test_loss"]),
             "residual": self.masked(final["residual"]),
             "max_abs_error": self.masked(final["max_err"]),
-            "exact_fit": [bool(good and e < cfg.fit_tol) for e, good in zip(final["max_err"], ok)],
+            "exact_fit": [bool(j is not None and j.exact) for j in fits],
+            "fit": [None if j is None else j.fit for j in fits],
+            "fit_relative_error": [None if j is None else j.relative_error for j in fits],
+            "fit_polish": [None if j is None else j.method for j in fits],
             "grok_step": [g["test"] for g in grok],
             "fit_step": [g["train"] for g in grok],
             "components": comps,

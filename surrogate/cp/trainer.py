@@ -231,5 +231,6 @@ def _train(config, tensor, folder, saved, device, dtype, progress, callback, sta
     result.seconds = time.perf_counter() - t0
     if folder is not None:
         result.run_dir = str(folder.path)
+        result.judge(tensor)
         folder.write_summary(result.summary())
     return result

@@ -101,7 +101,8 @@ def bilinear_analysis(params, activation: str, analyzer: NetworkAnalyzer, *, ins
                       tol: float = 1e-2, boxes=None) -> list[dict]:
     """Per instance: the interaction part C L in Fourier coordinates block by block, against
     δ centred the same way. Returns one dict per instance with ``support_mass`` (fraction of
-    ‖C L‖² in support blocks) and ``blocks``: for each box (default: each support triplet as
+    ‖C L‖² in support blocks), ``cosine`` (of the whole C L with C δ: 1 when the network's
+    interaction part is δ's up to scale) and ``blocks``: for each box (default: each support triplet as
     its own box; else ``boxes`` = list of (sets of bscs per mode)) its ``norm``, ``cosine``
     with C δ, ``scale`` (⟨C L, C δ⟩/‖C δ‖²), ``multilinear`` ranks (SVD at ``tol``) and, for a
     quadratic network on a two-variable word, ``neuron_cp_rank`` (module docstring).
@@ -120,8 +121,8 @@ def bilinear_analysis(params, activation: str, analyzer: NetworkAnalyzer, *, ins
     (True, [2, 2, 2])
     >>> r["blocks"][2]["neuron_cp_rank"], abs(round(r["blocks"][1]["cosine"], 9))  # 1b: 1×1×1
     (2, 1.0)
-    >>> 0 < r["support_mass"] <= 1
-    True
+    >>> 0 < r["support_mass"] <= 1, -1 <= r["cosine"] <= 1
+    (True, True)
     """
     k = analyzer.arity
     B = np.asarray(params["E"]).shape[0]
@@ -130,6 +131,9 @@ def bilinear_analysis(params, activation: str, analyzer: NetworkAnalyzer, *, ins
         boxes = [tuple((p,) for p in t) for t in analyzer.support]
     F = analyzer.F
     Fn = F.cpu().numpy()
+    # C δ's support blocks (Fourier coordinates; δ vanishes off its support)
+    centred = [analyzer.box_tensor(tuple((p,) for p in t), centred=True) for t in analyzer.support]
+    delta_all = math.sqrt(sum(float((D ** 2).sum()) for D in centred))
     out = []
     for b in instances:
         q = {p: np.asarray(v)[b:b + 1] for p, v in params.items()}
@@ -138,6 +142,8 @@ def bilinear_analysis(params, activation: str, analyzer: NetworkAnalyzer, *, ins
         tot = float((Xt ** 2).sum())
         sup = float(sum((Xt[tuple(analyzer.slices[p] for p in t)] ** 2).sum()
                         for t in analyzer.support))
+        inner_all = float(sum((Xt[tuple(analyzer.slices[p] for p in t)] * D).sum()
+                              for t, D in zip(analyzer.support, centred)))
         terms = None
         if activation == "quadratic" and k == 2:  # neuron terms in Fourier coordinates
             cp = interaction_cp(q, activation)
@@ -161,5 +167,7 @@ def bilinear_analysis(params, activation: str, analyzer: NetworkAnalyzer, *, ins
                 rec["neuron_cp_rank"] = neuron_cp_rank(tr, Xb, tol)
             recs.append(rec)
         out.append({"instance": int(b), "support_mass": sup / tot if tot > 0 else None,
+                    "cosine": inner_all / (math.sqrt(tot) * delta_all)
+                    if tot > 0 and delta_all > 0 else None,
                     "blocks": recs})
     return out

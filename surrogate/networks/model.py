@@ -23,11 +23,23 @@ from ..config import LOSSES, ConfigError
 
 __all__ = ["ACTIVATIONS", "init_params", "forward"]
 
+def cube(x: torch.Tensor) -> torch.Tensor:
+    """σ(x) = x³: the activation of degree k for k = 3 inputs (Li et al., arXiv 2402.09469, use
+    x^k for k-input modular addition; a quadratic network's logits hold only pairwise
+    interactions of its inputs, too few for a three-variable word).
+
+    >>> cube(torch.tensor([-2.0, 0.5])).tolist()
+    [-8.0, 0.125]
+    """
+    return x * x * x
+
+
 #: Activations σ by name.
 ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "relu": torch.relu,
     "gelu": torch.nn.functional.gelu,
     "quadratic": torch.square,
+    "cubic": cube,
     "tanh": torch.tanh,
     "silu": torch.nn.functional.silu,
 }

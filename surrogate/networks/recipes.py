@@ -12,7 +12,7 @@ from ..config import ConfigError, Instance, grid
 __all__ = ["RECIPE", "ACTIVATION_RECIPES", "recipe", "network_grid"]
 
 #: The names of the activations σ (the functions are :data:`surrogate.networks.model.ACTIVATIONS`).
-ACTIVATION_NAMES = ("relu", "gelu", "quadratic", "tanh", "silu")
+ACTIVATION_NAMES = ("relu", "gelu", "quadratic", "cubic", "tanh", "silu")
 
 #: The grokking recipe, found by measurement on S4 xy at training fraction 0.6 (docs/network_recipe.md,
 #: scripts/network_recipe.py): quadratic σ, MSE against the one-hot rows, full-batch AdamW with

@@ -442,6 +442,7 @@ def block_search(tensor: object, ranks: Sequence[int], *, blocks: AlgebraBlocks 
     from ._blocks import block_search as _block_search
 
     with torch.no_grad():
-        return _block_search(tensor, ranks, blocks=blocks, exact=exact,
+        return _block_search(tensor, ranks, cp_search=cp_search, exactify=exactify,
+                             blocks=blocks, exact=exact,
                              exact_time_limit=exact_time_limit, exact_tries=exact_tries,
                              tol=tol, random_state=_seed(random_state), **search_options)

@@ -212,14 +212,16 @@ def search_tensor(blocks: AlgebraBlocks, i: int) -> tuple[np.ndarray, np.ndarray
     return X, L, Li.T
 
 
-def block_search(tensor: object, ranks, *, blocks: AlgebraBlocks | None = None,
+def block_search(tensor: object, ranks, *, cp_search, exactify,
+                 blocks: AlgebraBlocks | None = None,
                  exact: bool = False, exact_time_limit: float = 60.0, exact_tries: int = 3,
                  tol: float = 1e-10, random_state: int = 0, **search_options):
+    """The driver behind :func:`wordtensor.cp.block_search`; ``cp_search`` and ``exactify`` are
+    passed in by the package (this module sits below it)."""
     import time
 
     from tensorly.cp_tensor import CPTensor
 
-    from . import cp_search, exactify
     from ._exact import Certificate, verify_exact
     from ._results import BlockSearchResult
     from ._verify import Target, cp_arrays, relative_error
