@@ -115,7 +115,8 @@ def search_improve(T: WordTensor, dec: TripletDecomposition | None, lower: int, 
     fits = bisect_search(T, lower, upper, budget / 3, restarts, seed, records, "tensor")
     for rank, res in sorted(fits, key=lambda f: f[0]):
         rat, note = _exact(res.cp, T, min(30.0, left()))
-        records.append({"target": "tensor", "rank": rank, "exactified": rat is not None,
+        records.append({"target": "tensor", "rank": rank, "success": rat is not None,
+                        "exactified": rat is not None,
                         "note": note})
         if rat is not None:
             out.append(_found(rank, "cp_search (exactified)", rat, note))
@@ -141,7 +142,7 @@ def search_improve(T: WordTensor, dec: TripletDecomposition | None, lower: int, 
             if cover.bound < upper:
                 cp = box_cover_cp(dec, cover)
                 rat, note = _exact(cp, T, left())
-                records.append({"target": "box cover", "rank": cover.bound,
+                records.append({"target": "box cover", "rank": cover.bound, "success": rat is not None,
                                 "exactified": rat is not None, "note": note})
                 if rat is not None:
                     out.append(_found(cover.bound, "box cover + cp_search (exactified)", rat, note))
