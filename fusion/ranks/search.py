@@ -25,6 +25,10 @@ from .certificates import Rational, UpperBound, rational_cp, rationalize
 
 __all__: list[str] = []
 
+#: Fits with more parameters than this (rank × Σ dimensions) are not sent to exactify: its
+#: Levenberg–Marquardt steps solve P × P systems, minutes each past a few thousand.
+EXACTIFY_MAX_PARAMS = 3000
+
 SEARCH = ("numerical CP search (wordtensor.cp.cp_search), rounded to rationals by "
           "wordtensor.cp.exactify and verified in integer arithmetic")
 
@@ -39,6 +43,9 @@ def _exact(cp: CPTensor, T: WordTensor, seconds: float) -> tuple[Rational | None
         return rat, "rounded to small rationals"
     if seconds <= 0:
         return None, "no time left to exactify"
+    params = int(cp.factors[0].shape[1]) * sum(f.shape[0] for f in cp.factors)
+    if params > EXACTIFY_MAX_PARAMS:
+        return None, f"too large to exactify ({params} parameters > {EXACTIFY_MAX_PARAMS})"
     cert = exactify(cp, T, time_limit=seconds)
     if not cert.exact:
         return None, f"exactify: {cert.note}"
@@ -115,7 +122,8 @@ def search_improve(T: WordTensor, dec: TripletDecomposition | None, lower: int, 
     fits = bisect_search(T, lower, upper, budget / 3, restarts, seed, records, "tensor")
     for rank, res in sorted(fits, key=lambda f: f[0]):
         rat, note = _exact(res.cp, T, min(30.0, left()))
-        records.append({"target": "tensor", "rank": rank, "exactified": rat is not None,
+        records.append({"target": "tensor", "rank": rank, "success": rat is not None,
+                        "exactified": rat is not None,
                         "note": note})
         if rat is not None:
             out.append(_found(rank, "cp_search (exactified)", rat, note))
@@ -141,7 +149,7 @@ def search_improve(T: WordTensor, dec: TripletDecomposition | None, lower: int, 
             if cover.bound < upper:
                 cp = box_cover_cp(dec, cover)
                 rat, note = _exact(cp, T, left())
-                records.append({"target": "box cover", "rank": cover.bound,
+                records.append({"target": "box cover", "rank": cover.bound, "success": rat is not None,
                                 "exactified": rat is not None, "note": note})
                 if rat is not None:
                     out.append(_found(cover.bound, "box cover + cp_search (exactified)", rat, note))
