@@ -1,6 +1,6 @@
 """The targets of the CP-engine benchmarks: tensors with their best known ranks.
 
-Every target is built from what the repository has (``fusion.algorithms`` for the matrix
+Every target is built from what the repository has (``fusion.algebras`` for the matrix
 multiplication and algebra structure tensors, ``wordtensor.word_tensor`` for the word tensors);
 nothing is typed in by hand.
 """
@@ -22,7 +22,7 @@ class CPTarget:
     def tensor(self):
         """The tensor (a dense array or a WordTensor)."""
         import wordtensor as wt
-        from fusion.algorithms import matmul_tensor, multiplication_tensor
+        from fusion.algebras import matmul_tensor, multiplication_tensor
 
         if self.key.startswith("mm"):
             n, m, p = (int(c) for c in self.key[2:])
@@ -40,7 +40,7 @@ class CPTarget:
 TARGETS = {t.key: t for t in [
     CPTarget("mm222", "<2,2,2>", 7, "Strassen 1969"),
     CPTarget("C", "C over R", 3, "Gauss"),
-    CPTarget("H", "H over R", 8, "quaternion_rank8 (fusion.algorithms)"),
+    CPTarget("H", "H over R", 8, "quaternion_rank8 (fusion.algebras)"),
     CPTarget("mm223", "<2,2,3>", 11, "Hopcroft-Kerr 1971"),
     CPTarget("M2C", "M2(C) over R", 21, "Gauss x Strassen"),
     CPTarget("mm333", "<3,3,3>", 23, "Laderman 1976"),

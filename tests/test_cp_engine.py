@@ -16,7 +16,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 import torch
-from fusion.algorithms import matmul_tensor, multiplication_tensor
+from fusion.algebras import matmul_tensor, multiplication_tensor
 
 import wordtensor as wt
 from wordtensor.cp import (
@@ -142,7 +142,7 @@ def test_exactified_search_results_verify_in_integers(name, T, rank):
 
 
 def test_exact_reconstruction_detects_a_wrong_entry():
-    from fusion.algorithms import strassen
+    from fusion.algebras import strassen
 
     _, F = strassen()
     q = [f.astype(int).astype(object) for f in F]
@@ -204,7 +204,7 @@ def test_block_search_exact_on_the_group_basis():
 
 def test_laderman_is_not_degenerate():
     """An exact decomposition of large rank cancels without being a border-rank limit."""
-    from fusion.algorithms import laderman
+    from fusion.algebras import laderman
 
     from wordtensor.cp import border_symptoms
 
