@@ -204,7 +204,7 @@ def test_block_search_exact_on_the_group_basis():
 
 def test_laderman_is_not_degenerate():
     """An exact decomposition of large rank cancels without being a border-rank limit."""
-    from fusion.algebras import laderman
+    from fusion.algebras.named import laderman
 
     from wordtensor.cp import border_symptoms
 

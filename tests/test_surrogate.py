@@ -312,10 +312,10 @@ def test_phase_bounds_of_group_algebras():
     assert phase_bounds(word_tensor("S3", "xy"), (3, None)).lower == 3
     with pytest.raises(WordTensorError, match="lower ≤ upper"):
         phase_bounds(word_tensor("S3", "xy"), (10, 5))
-    # a three-variable word (outside fusion.ranks) gets the flattening bound only: Z3 xyz has
-    # rank-3 flattenings (each unfolding is n × n^k with n distinct rows)
+    # a three-variable word: fusion.ranks bounds it too — Z3 xyz restricted to z = 1 is R[Z3]
+    # (Alder–Strassen 2·3 − 2 = 4), and 1 + 4 products (trivial block + complex triple product)
     b = phase_bounds(word_tensor("Z3", "xyz"))
-    assert (b.lower, b.upper, b.source) == (3, None, "flattening")
+    assert (b.lower, b.upper) == (4, 5) and b.source.startswith("fusion.ranks")
 
 
 def test_factors_as_cp_tensors():

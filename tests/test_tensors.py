@@ -154,7 +154,7 @@ STATS_KEYS = {"group", "order", "word", "variables", "shape", "nnz", "density", 
 def test_stats_of_xy(spec):
     G = group(spec)
     s = word_tensor(G, "xy").stats()
-    assert set(s) == STATS_KEYS
+    assert STATS_KEYS <= set(s)  # the contract's keys; more may be added (e.g. notes)
     json.dumps(s)
     n = G.order
     assert s["order"] == n and s["shape"] == [n, n, n] and s["nnz"] == n * n
