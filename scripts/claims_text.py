@@ -67,9 +67,9 @@ def verdict_b(res: dict) -> tuple[str, str]:
                 f"of order {min(orders)}–{max(orders)}: "
                 + ", ".join(f"`{w}` {v:.3f}" for w, v in med.items())
                 + f"; at least {below:.0%} of the groups below the generic ~1/3 for every word")
-    v = ("reproduced for `xy` (rank ≈ 2n, proven to within the Alder–Strassen gap) and for most "
-         "cells of the other words; the longer words' upper bounds are loose (lower bounds are "
-         "only flattenings, n)")
+    v = ("reproduced for `xy` (rank ≈ 2n, proven to within the Alder–Strassen (+1) gap) and for "
+         "most cells of the other words; the open cells (mostly `xyx` and `[x,y]`) lie between "
+         "Koszul–Young or flattening lower bounds and box-cover upper bounds (docs/atlas.md)")
     return measured, v
 
 
