@@ -31,6 +31,8 @@ LOSSES = ("mse", "ce")
 OPTIMIZERS = ("adam", "gd")
 DECAYS = ("l2", "decoupled")
 DTYPES = ("float32", "float64")
+#: The most instances one batch may hold (each is a Python object, a row per log step, ...).
+MAX_INSTANCES = 100_000
 
 
 class ConfigError(WordTensorError):
@@ -98,6 +100,12 @@ def grid(seeds: Iterable[int] | int = 1, widths: Iterable[int] | int = 16,
     seeds = range(seeds) if isinstance(seeds, int) else seeds
     widths = [widths] if isinstance(widths, int) else widths
     fractions = [fractions] if isinstance(fractions, (int, float)) else fractions
+    seeds, widths, fractions = (x if hasattr(x, "__len__") else list(x)
+                                for x in (seeds, widths, fractions))
+    count = len(seeds) * len(widths) * len(fractions)
+    if count > MAX_INSTANCES:
+        raise ConfigError(f"a batch of {count} instances (seeds x widths x fractions) is more than "
+                          f"{MAX_INSTANCES}; train fewer per run")
     return tuple(Instance(seed=int(s), width=int(m), train_fraction=float(f), lr=lr,
                           weight_decay=weight_decay, init_scale=init_scale)
                  for m, f, s in itertools.product(widths, fractions, seeds))
@@ -139,6 +147,9 @@ class BatchConfig:
                 raise ConfigError(f"{name} must be a non-empty string, got {getattr(self, name)!r}")
         if not self.instances:
             raise ConfigError("a run needs at least one instance")
+        if len(self.instances) > MAX_INSTANCES:
+            raise ConfigError(f"a batch of {len(self.instances)} instances is more than "
+                              f"{MAX_INSTANCES}; train fewer per run")
         for i in self.instances:
             i.check()
         nonnegative_int(self.steps, "steps", **v)

@@ -101,7 +101,7 @@ def run_folder(args: argparse.Namespace, kind: str, stem: str | None = None) -> 
         if args.threads is not None:
             torch.set_num_threads(args.threads)
         device(args.device, f"{kind}: --device", **v)
-    if args.out:
+    if args.out is not None:
         return check_out(args.out, kind, resume=args.resume)
     if args.resume:
         raise UsageError(f"{kind}: --resume needs --out DIR (the run folder to continue)")
