@@ -18,11 +18,11 @@ given by the user is checked against the group axioms. The conventions of the ta
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from .errors import GroupTableError, GroupTooLargeError
+from .errors import GroupSpecError, GroupTableError, GroupTooLargeError, ParameterError
 
 #: Default limit on the order of a group built by closure (its Cayley table has n² entries).
 DEFAULT_MAX_ORDER = 10_000
@@ -294,3 +294,62 @@ def subgroup_closure(mul: np.ndarray, elements) -> np.ndarray:
         if nxt.sum() == cur.sum():
             return idx
         cur = nxt
+
+
+def element_indices(a, order: int, what: str) -> np.ndarray:
+    """``a`` as an int64 index array, refused unless it names elements 0..order-1.
+
+    >>> element_indices([0, 2], 3, "indices").tolist()
+    [0, 2]
+    """
+    arr = np.asarray(a) if not isinstance(a, np.ndarray) else a
+    ok = (np.issubdtype(arr.dtype, np.integer) and arr.dtype != np.bool_) or arr.size == 0
+    if not ok or (arr.size and (arr.min() < 0 or arr.max() >= order)):
+        shown = arr.ravel()[:5].tolist() if arr.dtype != object else type(a).__name__
+        raise ParameterError(f"{what} must be integers in 0..{order - 1}, got {shown}")
+    return arr.astype(np.int64, copy=False)
+
+
+def label_list(labels) -> list[str] | None:
+    """Element labels as a list of strings (None stays None); a string or a non-iterable is
+    refused.
+
+    >>> label_list(("e", "a")), label_list(None)
+    (['e', 'a'], None)
+    """
+    if labels is None:
+        return None
+    if isinstance(labels, (str, bytes)) or not isinstance(labels, Iterable):
+        raise GroupTableError(f"labels must be a list of strings, one per element, got "
+                              f"{type(labels).__name__}")
+    return [str(lab) for lab in labels]
+
+
+def positive_param(n, msg: str) -> int:
+    """A family parameter n >= 1 (``msg`` says which), else :class:`GroupSpecError`.
+
+    >>> positive_param(3, "Z_n needs n >= 1")
+    3
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise GroupSpecError(msg + f", got {n!r}")
+    return int(n)
+
+
+def power_label(g: str, i: int, suffix: str) -> str:
+    """The label ``g^i suffix`` of an element (``e`` for the identity).
+
+    >>> power_label("r", 2, "s"), power_label("r", 1, ""), power_label("r", 0, "")
+    ('r^2 s', 'r', 'e')
+    """
+    head = "" if i == 0 else (g if i == 1 else f"{g}^{i}")
+    return " ".join(t for t in (head, suffix) if t) or "e"
+
+
+def dihedral_label(i: int, j: int) -> str:
+    """The label of r^i s^j in a dihedral group.
+
+    >>> dihedral_label(1, 1)
+    'r s'
+    """
+    return power_label("r", i, "s" if j else "")

@@ -9,7 +9,7 @@ multiply matrices in the usual way (``A*B`` is the matrix product) and act on ro
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from functools import cached_property
 
 import numpy as np
@@ -20,13 +20,18 @@ from ._cayley import (
     DEFAULT_MAX_ORDER,
     check_size,
     class_ids,
+    dihedral_label,
+    element_indices,
     element_orders,
+    label_list,
+    positive_param,
+    power_label,
     subgroup_closure,
     table_array,
     table_dtype,
     validate_table,
 )
-from .errors import GroupSpecError, GroupTableError, GroupTooLargeError, ParameterError
+from .errors import GroupSpecError, GroupTableError, GroupTooLargeError
 from .smallgroups import small_group_info
 from .specs import Family, GapExpression, Permutations, Power, Product, SmallGroupId, Spec, parse_spec
 from .validate import integer, positive_int
@@ -50,11 +55,7 @@ class Group:
     def __init__(self, mul: ArrayLike, labels: Sequence[str] | None = None, name: str = "",
                  *, validate: bool = True):
         mul = table_array(mul)
-        if labels is not None:
-            if isinstance(labels, (str, bytes)) or not isinstance(labels, Iterable):
-                raise GroupTableError(f"labels must be a list of strings, one per element, got "
-                                      f"{type(labels).__name__}")
-            labels = [str(lab) for lab in labels]
+        labels = label_list(labels)
         if validate:
             mul, labels = validate_table(mul, labels)
         n = mul.shape[0]
@@ -107,13 +108,7 @@ class Group:
         ...
         wordtensor.errors.ParameterError: element indices of Z5 must be integers in 0..4, got [5]
         """
-        arr = np.asarray(a) if not isinstance(a, np.ndarray) else a
-        ok = (np.issubdtype(arr.dtype, np.integer) and arr.dtype != np.bool_) or arr.size == 0
-        if not ok or (arr.size and (arr.min() < 0 or arr.max() >= self.order)):
-            shown = arr.ravel()[:5].tolist() if arr.dtype != object else type(a).__name__
-            raise ParameterError(f"{what} of {self.name} must be integers in 0..{self.order - 1}, "
-                                 f"got {shown}")
-        return arr.astype(np.int64, copy=False)
+        return element_indices(a, self.order, f"{what} of {self.name}")
 
     def index(self, label: str) -> int:
         """Index of the element with this label."""
@@ -264,7 +259,7 @@ class Group:
         >>> int(Group.cyclic(5).mul[3, 4]), Group.cyclic(5).labels[4]
         (2, '4')
         """
-        n = _positive(n, "Z_n needs n >= 1")
+        n = positive_param(n, "Z_n needs n >= 1")
         check_size(n, max_order, f"Z{n}")
         a = np.arange(n)
         return cls((a[:, None] + a[None, :]) % n, [str(i) for i in range(n)], f"Z{n}",
@@ -278,7 +273,7 @@ class Group:
         >>> D4.order, D4.labels[:5], D4.label(D4.mul[4, 1])   # s r = r^3 s
         (8, ['e', 'r', 'r^2', 'r^3', 's'], 'r^3 s')
         """
-        n = _positive(n, "D_n needs n >= 1 (D_n has order 2n)")
+        n = positive_param(n, "D_n needs n >= 1 (D_n has order 2n)")
         check_size(2 * n, max_order, f"D{n}")
         i = np.arange(2 * n) % n
         j = np.arange(2 * n) // n
@@ -286,7 +281,7 @@ class Group:
         jj, ll = j[:, None], j[None, :]
         r = (ii + np.where(jj == 1, -kk, kk)) % n
         s = (jj + ll) % 2
-        labels = [_dihedral_label(a, b) for b in range(2) for a in range(n)]
+        labels = [dihedral_label(a, b) for b in range(2) for a in range(n)]
         return cls(r + n * s, labels, f"D{n}", validate=False)
 
     @classmethod
@@ -297,7 +292,7 @@ class Group:
         >>> Group.dicyclic(2).name, Group.dicyclic(3).order, Group.dicyclic(3).num_classes
         ('Q8', 12, 6)
         """
-        n = _positive(n, "Dic_n needs n >= 1 (Dic_n has order 4n)")
+        n = positive_param(n, "Dic_n needs n >= 1 (Dic_n has order 4n)")
         check_size(4 * n, max_order, f"Dic{n}")
         m = 2 * n
         i = np.arange(2 * m) % m
@@ -306,7 +301,7 @@ class Group:
         jj, ll = j[:, None], j[None, :]
         a = np.where(jj == 0, ii + kk, ii - kk + np.where(ll == 1, n, 0)) % m
         x = (jj + ll) % 2
-        labels = [_power_label("a", a_, "x" if b else "") for b in range(2) for a_ in range(m)]
+        labels = [power_label("a", a_, "x" if b else "") for b in range(2) for a_ in range(m)]
         name = "Q8" if n == 2 else f"Dic{n}"
         return cls(a + m * x, labels, name, validate=False)
 
@@ -318,7 +313,7 @@ class Group:
         >>> S3.label(S3.mul[S3.index("(1,2)"), S3.index("(2,3)")])   # (1,2) first, then (2,3)
         '(1,3,2)'
         """
-        n = _positive(n, "S_n needs n >= 1")
+        n = positive_param(n, "S_n needs n >= 1")
         check_size(math.factorial(min(n, 21)), max_order, f"S{n}", f"{n}!")
         perms = _perm.all_permutations(n)
         return cls._from_perm_elements(perms, _perm.table(perms), f"S{n}")
@@ -330,7 +325,7 @@ class Group:
         >>> Group.alternating(5).order, Group.alternating(5).num_classes
         (60, 5)
         """
-        n = _positive(n, "A_n needs n >= 1")
+        n = positive_param(n, "A_n needs n >= 1")
         check_size(max(1, math.factorial(min(n, 21)) // 2), max_order, f"A{n}", f"{n}!/2")
         perms = _perm.all_permutations(n)
         perms = perms[_perm.parity(perms) == 0]
@@ -419,7 +414,7 @@ class Group:
 
     @classmethod
     def _linear(cls, family: str, n: int, q: int, max_order: int) -> Group:
-        n = _positive(n, "the matrix size n must be >= 1")
+        n = positive_param(n, "the matrix size n must be >= 1")
         _gf.check_linear_order(n, q, family, max_order)
         gens = _gf.linear_generators(n, q, special=family in ("SL", "PSL"))
         return cls.from_matrices(gens, q, projective=family.startswith("P"),
@@ -462,22 +457,6 @@ def as_group(group: Group | str, *, what: str = "group",
         return Group.from_spec(group, max_order=max_order)
     raise GroupSpecError(f"{what} must be a Group or a spec string such as 'S3' or 'SL(2,3)', "
                          f"got {type(group).__name__}")
-
-
-def _positive(n, msg) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise GroupSpecError(msg + f", got {n!r}")
-    return int(n)
-
-
-def _dihedral_label(i: int, j: int) -> str:
-    return _power_label("r", i, "s" if j else "")
-
-
-def _power_label(g: str, i: int, suffix: str) -> str:
-    head = "" if i == 0 else (g if i == 1 else f"{g}^{i}")
-    out = " ".join(t for t in (head, suffix) if t)
-    return out or "e"
 
 
 #: The named families of spec strings and the constructors that build them.

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import DTypeLike
 
-from .errors import ParameterError, TensorTooLargeError, WordTensorError
+from .errors import ParameterError, TensorTooLargeError
 from .groups import Group, as_group
 from .sizes import available_memory, fmt_bytes, memory_limit
 from .validate import device as check_device

@@ -79,7 +79,8 @@ class BSC:
     """A basic self-conjugate representation: a real irreducible representation of G, one per
     orbit {χ, χ̄} of complex irreps. ``matrices`` are real orthogonal D×D with D = d (real),
     2d (complex, quaternionic). ``character`` is the complexified character (the trace of
-    ``matrices``: χ, χ + χ̄, 2χ); ``fusion_character`` is the bsc character χ_φ of docs/design.md (χ for ν = ±1,
+    ``matrices``: χ, χ + χ̄, 2χ); ``fusion_character`` is the bsc character χ_φ of docs/design.md
+    (χ for ν = ±1,
     χ + χ̄ for ν = 0), used by the fusion rules. ``irreps`` are the indices of the complex
     irreps it comes from. R_φ (the span of its matrix coefficients in R^G) has dimension
     ``space_dim`` = d², 2d², d².

@@ -8,11 +8,10 @@ from pathlib import Path
 
 from wordtensor.cli import UsageError, emit
 from wordtensor.commands import add_json
+from wordtensor.validate import cli_type, finite_float, tolerance
 
 from ..folders import RunLock, run_kind
 from ..networks.recipes import ACTIVATION_NAMES, RECIPE, recipe
-from wordtensor.validate import cli_type, finite_float, tolerance
-
 from .common import (
     COUNT,
     DECAY,
