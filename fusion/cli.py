@@ -158,7 +158,7 @@ def register_rank_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("rank", help="lower and certified upper bounds on the rank of a word tensor")
     p.add_argument("spec", help="group spec")
     p.add_argument("word", help="word in any number of variables, e.g. xy, xyX, '[x,y]', xyz")
-    p.add_argument("--save", metavar="FILE.npz", type=cli_type(out_file, then=str),
+    p.add_argument("--save", metavar="FILE.npz", type=cli_type(out_file, suffix=".npz", then=str),
                    help="write the upper bound's factors here")
     p.add_argument("--no-cover", action="store_true", help="skip the box cover")
     p.add_argument("--search", action="store_true",

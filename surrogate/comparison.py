@@ -38,6 +38,7 @@ from fusion.ranks import rank_bounds
 from fusion.ranks.lower import box_lower_bound
 from wordtensor import WordTensorError, word_tensor
 from wordtensor.storage import write_json
+from wordtensor.validate import tolerance
 
 from .cp.result import TrainResult
 from .cp.runs import load_run
@@ -107,6 +108,7 @@ def compare(network: NetworkResult | str | os.PathLike, *,
     >>> os.path.exists(os.path.join(d, "compare.json"))
     True
     """
+    tol = tolerance(tol, "tol")
     res = network if isinstance(network, NetworkResult) else load_network_run(network)
     cfg = res.config
     if not res.params:

@@ -27,10 +27,17 @@ from wordtensor.validate import (
 
 __all__ = ["Instance", "grid", "ConfigError"]
 
+
+def fix(config, name: str, value) -> None:
+    """Keep a checked value in a field of a frozen configuration (``"1e-3"`` becomes 0.001)."""
+    object.__setattr__(config, name, value)
+
 LOSSES = ("mse", "ce")
 OPTIMIZERS = ("adam", "gd")
 DECAYS = ("l2", "decoupled")
 DTYPES = ("float32", "float64")
+#: The most instances one batch may hold (each is a Python object, a row per log step, ...).
+MAX_INSTANCES = 100_000
 
 
 class ConfigError(WordTensorError):
@@ -76,14 +83,17 @@ class Instance:
         return self.seed if self.split_seed is None else self.split_seed
 
     def check(self) -> None:
+        """Check every field, keeping the checked value (an ``int`` or a ``float``)."""
         v = dict(error=ConfigError)
-        positive_int(self.width, "width", **v)
-        probability(self.train_fraction, "train fraction", allow_zero=False, **v)
-        positive_float(self.lr, "learning rate", **v)
-        finite_float(self.weight_decay, "weight decay", minimum=0, **v)
-        positive_float(self.init_scale, "initial scale", **v)
-        nonnegative_int(self.seed, "seed", **v)
-        nonnegative_int(self.split, "split seed", **v)
+        fix(self, "width", positive_int(self.width, "width", **v))
+        fix(self, "train_fraction", probability(self.train_fraction, "train fraction",
+                                                allow_zero=False, **v))
+        fix(self, "lr", positive_float(self.lr, "learning rate", **v))
+        fix(self, "weight_decay", finite_float(self.weight_decay, "weight decay", minimum=0, **v))
+        fix(self, "init_scale", positive_float(self.init_scale, "initial scale", **v))
+        fix(self, "seed", nonnegative_int(self.seed, "seed", **v))
+        if self.split_seed is not None:
+            fix(self, "split_seed", nonnegative_int(self.split_seed, "split seed", **v))
 
 
 def grid(seeds: Iterable[int] | int = 1, widths: Iterable[int] | int = 16,
@@ -98,6 +108,12 @@ def grid(seeds: Iterable[int] | int = 1, widths: Iterable[int] | int = 16,
     seeds = range(seeds) if isinstance(seeds, int) else seeds
     widths = [widths] if isinstance(widths, int) else widths
     fractions = [fractions] if isinstance(fractions, (int, float)) else fractions
+    seeds, widths, fractions = (x if hasattr(x, "__len__") else list(x)
+                                for x in (seeds, widths, fractions))
+    count = len(seeds) * len(widths) * len(fractions)
+    if count > MAX_INSTANCES:
+        raise ConfigError(f"a batch of {count} instances (seeds x widths x fractions) is more than "
+                          f"{MAX_INSTANCES}; train fewer per run")
     return tuple(Instance(seed=int(s), width=int(m), train_fraction=float(f), lr=lr,
                           weight_decay=weight_decay, init_scale=init_scale)
                  for m, f, s in itertools.product(widths, fractions, seeds))
@@ -139,19 +155,22 @@ class BatchConfig:
                 raise ConfigError(f"{name} must be a non-empty string, got {getattr(self, name)!r}")
         if not self.instances:
             raise ConfigError("a run needs at least one instance")
+        if len(self.instances) > MAX_INSTANCES:
+            raise ConfigError(f"a batch of {len(self.instances)} instances is more than "
+                              f"{MAX_INSTANCES}; train fewer per run")
         for i in self.instances:
             i.check()
-        nonnegative_int(self.steps, "steps", **v)
+        fix(self, "steps", nonnegative_int(self.steps, "steps", **v))
         choice(self.loss, "loss", LOSSES, **v)
         choice(self.dtype, "dtype", DTYPES, **v)
         if len(self.betas) != 2:
             raise ConfigError(f"Adam betas are two numbers, got {self.betas}")
         for b in self.betas:
             probability(b, "Adam betas", allow_one=False, **v)
-        positive_int(self.log_per_decade, "log_per_decade", **v)
-        tolerance(self.eps, "eps", **v)
-        tolerance(self.active_tol, "active_tol", allow_zero=True, **v)
-        probability(self.purity_tol, "purity_tol", allow_zero=False, **v)
+        fix(self, "log_per_decade", positive_int(self.log_per_decade, "log_per_decade", **v))
+        fix(self, "eps", tolerance(self.eps, "eps", **v))
+        fix(self, "active_tol", tolerance(self.active_tol, "active_tol", allow_zero=True, **v))
+        fix(self, "purity_tol", probability(self.purity_tol, "purity_tol", allow_zero=False, **v))
 
     @property
     def width(self) -> int:

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from wordtensor.validate import probability
+
 __all__ = ["RunResult", "grokking_steps"]
 
 
@@ -86,6 +88,7 @@ def grokking_steps(rows: list[dict], num_instances: int, threshold: float = 0.99
     >>> grokking_steps(rows, 2, threshold=0.9)[1]
     {'train': 100, 'test': 100}
     """
+    threshold = probability(threshold, "threshold", allow_zero=False)
     out = [{"train": None, "test": None} for _ in range(num_instances)]
     for r in sorted(rows, key=lambda r: r["step"]):
         o = out[r["instance"]]

@@ -86,7 +86,8 @@ def check_stages(G: Group, tensor, cfg: StudyConfig, stages) -> None:
     >>> check_stages(G, word_tensor(G, "xyz"), StudyConfig.default("S3", "xyz"), STAGES)
     Traceback (most recent call last):
     ...
-    wordtensor.errors.UsageError: study: the rank stage bounds the rank of a two-variable word's 3-tensor, and xyz has 3 variables; run 'wordtensor tensor' or 'wordtensor fusion' on it instead
+    wordtensor.errors.UsageError: study: the rank stage bounds the rank of a two-variable word's
+    3-tensor, and xyz has 3 variables; run 'wordtensor tensor' or 'wordtensor fusion' on it instead
     """
     unknown = sorted(set(stages) - set(STAGES))
     if unknown:

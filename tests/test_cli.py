@@ -142,6 +142,7 @@ def _heavy_after(setup: str) -> list[str]:
     ["irreps", "S3"],
     ["fusion", "S3", "xy"],
     ["rank", "S3", "xy"],
+    ["groups", "--order", "8"],
 ], ids=lambda argv: argv[0])
 def test_command_starts_without_torch(argv):
     """The commands that need no CP search or training never import torch (nor matplotlib);

@@ -147,7 +147,7 @@ def test_value_table_refused_past_max_bytes():
 
 STATS_KEYS = {"group", "order", "word", "variables", "shape", "nnz", "density", "image_size",
               "surjective", "fibre_min", "fibre_max", "fibre_mean", "fibre_size_counts",
-              "identity_fibre"}
+              "identity_fibre", "notes"}
 
 
 @pytest.mark.parametrize("spec", ["S3", "Q8", "Z7"])
@@ -163,6 +163,7 @@ def test_stats_of_xy(spec):
     assert s["fibre_min"] == s["fibre_max"] == n and s["fibre_mean"] == n
     assert s["fibre_size_counts"] == {n: n} and s["identity_fibre"] == n
     assert math.isclose(s["density"], 1 / n)
+    assert s["notes"] == []  # no 'e' in the word
 
 
 def test_stats_of_commutator_on_s3():

@@ -118,7 +118,8 @@ def matrix_generators(generators, q: int | None) -> tuple[np.ndarray, int]:
     >>> matrix_generators([[[1.5, 0], [0, 1]]], 3)
     Traceback (most recent call last):
     ...
-    wordtensor.errors.GroupSpecError: matrix entries must be whole numbers (field elements 0..q-1), got a fraction or NaN
+    wordtensor.errors.GroupSpecError: matrix entries must be whole numbers (field elements
+    0..q-1), got a fraction or NaN
     """
     if isinstance(generators, (str, bytes)) or not (
             isinstance(generators, Iterable) or hasattr(generators, "ndim")):

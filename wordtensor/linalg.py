@@ -25,8 +25,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .errors import TensorTooLargeError, WordTensorError
+from .errors import ParameterError, TensorTooLargeError, WordTensorError
 from .tensors import WordTensor
+from .validate import finite_float, integer
 
 __all__ = ["rank_exact", "rank_mod_p", "rank_numerical", "flattening_rank", "flattening_ranks",
            "unfold"]
@@ -76,11 +77,16 @@ def rank_mod_p(M: object, p: int = PRIME) -> int:
 
     >>> rank_mod_p([[1, 2], [3, 4]]), rank_mod_p([[1, 2], [3, 4]], p=2)
     (2, 1)
+    >>> rank_mod_p([[2, 0], [0, 2]], p=4)   # Z/4 is no field: refused
+    Traceback (most recent call last):
+    ...
+    wordtensor.errors.ParameterError: p must be a prime, got 4 (e.g. 4611686018427387847)
     """
     import flint  # 40 ms to import: only for exact ranks
 
-    if not isinstance(p, (int, np.integer)) or p < 2:
-        raise WordTensorError(f"p must be a prime ≥ 2, got {p!r}")
+    p = integer(p, "p", minimum=2)
+    if not flint.fmpz(p).is_prime():
+        raise ParameterError(f"p must be a prime, got {p} (e.g. {PRIME})")
     A = _integer_matrix(M)
     if 0 in A.shape:
         return 0
@@ -95,8 +101,7 @@ def rank_numerical(M: object, tol: float = 1e-9) -> int:
     >>> rank_numerical(np.diag([1.0, 1e-3, 1e-12])), rank_numerical(np.diag([1.0, 1e-3]), tol=1e-2)
     (2, 1)
     """
-    if not (isinstance(tol, (float, int)) and math.isfinite(tol) and 0 < tol < 1):
-        raise WordTensorError(f"tol must be a number in (0, 1), got {tol!r}")
+    tol = finite_float(tol, "tol", minimum=0, maximum=1, open_min=True, open_max=True)
     A = M.toarray() if hasattr(M, "toarray") else np.asarray(M, dtype=float)
     if A.ndim != 2:
         raise WordTensorError(f"a matrix must be 2-dimensional, got shape {A.shape}")

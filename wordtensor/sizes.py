@@ -271,7 +271,8 @@ def check(estimate: Estimate, *, max_memory: int | None = None,
         top = sorted(estimate.stages, key=lambda s: -s.seconds)[:2]
         parts = ", ".join(f"{s.name} {fmt_seconds(s.seconds)}" for s in top)
         raise ResourceLimitError(
-            f"{estimate.what} needs about {fmt_seconds(estimate.seconds)} ({parts}) and {fmt_bytes(estimate.bytes)}; the "
+            f"{estimate.what} needs about {fmt_seconds(estimate.seconds)} ({parts}) and "
+            f"{fmt_bytes(estimate.bytes)}; the "
             f"limit is {fmt_seconds(sec)}: pass --max-seconds {_seconds_option(estimate.seconds)} "
             "or set WORDTENSOR_MAX_SECONDS to wait that long, or choose a smaller group")
     return estimate

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import ParameterError
+
 __all__ = ["to_jsonable", "dumps", "write_json", "atomic_write", "npz_bytes"]
 
 
@@ -72,6 +74,10 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
     ['data.bin']
     """
     path = Path(path)
+    if os.path.lexists(path) and not (path.is_file() or path.is_symlink()):
+        # os.replace would put a regular file in place of a device, pipe or socket
+        raise ParameterError(f"{path} is not a regular file (a device, pipe or socket); "
+                             "write to a file name instead")
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; a plain open would give 0666 - umask

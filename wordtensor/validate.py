@@ -349,22 +349,33 @@ def out_dir(value, name: str | None = "out", *, error: ErrorType = ParameterErro
     return p
 
 
-def out_file(value, name: str | None = "file", *, error: ErrorType = ParameterError) -> Path:
-    """A file that output may be written to: not a folder, its folder (existing or to be made)
-    valid as :func:`out_dir`. Nothing is created.
+def out_file(value, name: str | None = "file", *, suffix: str | None = None,
+             error: ErrorType = ParameterError) -> Path:
+    """A file that output may be written to: not a folder nor a device, pipe or socket, its
+    folder (existing or to be made) valid as :func:`out_dir`, and ending in ``suffix`` when
+    given. Nothing is created.
 
     >>> import tempfile
     >>> d = Path(tempfile.mkdtemp())
-    >>> out_file(d / "factors.npz").name
+    >>> out_file(d / "factors.npz", suffix=".npz").name
     'factors.npz'
     >>> out_file(d)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     wordtensor.errors.ParameterError: ... is a folder; give a file name inside it
+    >>> out_file(d / "notes.txt", "--save", suffix=".npz")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    wordtensor.errors.ParameterError: --save writes a .npz file: give a name ending in .npz, got .../notes.txt
     """
     p = path(value, name, error=error)
     if p.is_dir():
         raise error(f"{p} is a folder; give a file name inside it")
+    if os.path.lexists(p) and not (p.is_file() or p.is_symlink()):
+        raise error(f"{p} is not a regular file (a device, pipe or socket); give a file name")
+    if suffix and not p.name.endswith(suffix):
+        raise error(f"{name or 'the file'} writes a {suffix} file: give a name ending in {suffix}, "
+                    f"got {p}")
     out_dir(p.parent if str(p.parent) else Path("."), name, error=error)
     return p
 

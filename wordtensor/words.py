@@ -61,7 +61,8 @@ class Word:
         which is the identity, not a variable.
 
         >>> Word.parse("abcdefghij").notes
-        ["'e' is the identity in a word, not a variable: abcdefghij has the 9 variables a, b, c, d, f, g, h, i, j (write 1 for the identity, or use another letter)"]
+        ["'e' is the identity in a word, not a variable: abcdefghij has the 9 variables a, b, c,
+        d, f, g, h, i, j (write 1 for the identity, or use another letter)"]
         >>> Word.parse("xy").notes
         []
         """

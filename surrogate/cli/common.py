@@ -101,7 +101,7 @@ def run_folder(args: argparse.Namespace, kind: str, stem: str | None = None) -> 
         if args.threads is not None:
             torch.set_num_threads(args.threads)
         device(args.device, f"{kind}: --device", **v)
-    if args.out:
+    if args.out is not None:
         return check_out(args.out, kind, resume=args.resume)
     if args.resume:
         raise UsageError(f"{kind}: --resume needs --out DIR (the run folder to continue)")
@@ -151,8 +151,8 @@ def divergence_exit(statuses: list[str], kind: str, run_dir) -> int:
     >>> import contextlib, io
     >>> with contextlib.redirect_stderr(io.StringIO()) as err:
     ...     rc = divergence_exit(["diverged: non-finite parameters at step 3"] * 2, "surrogate", "r")
-    >>> rc, err.getvalue().split(";")[0]
-    (3, 'wordtensor: every instance of the surrogate run diverged (diverged: non-finite parameters at step 3)')
+    >>> rc, err.getvalue().split(" (")[0]
+    (3, 'wordtensor: every instance of the surrogate run diverged')
     """
     bad = [st for st in statuses if st != "ok"]
     if statuses and len(bad) == len(statuses):

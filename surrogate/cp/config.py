@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from wordtensor.validate import choice, tolerance
 
-from ..config import DECAYS, OPTIMIZERS, BatchConfig, ConfigError, Instance
+from ..config import DECAYS, OPTIMIZERS, BatchConfig, ConfigError, Instance, fix
 
 __all__ = ["SurrogateConfig"]
 
@@ -56,4 +56,4 @@ class SurrogateConfig(BatchConfig):
         super().check()
         choice(self.optimizer, "optimizer", OPTIMIZERS, error=ConfigError)
         choice(self.decay, "weight-decay mode (decay)", DECAYS, error=ConfigError)
-        tolerance(self.fit_tol, "fit_tol", error=ConfigError)
+        fix(self, "fit_tol", tolerance(self.fit_tol, "fit_tol", error=ConfigError))

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from wordtensor import WordTensor
+from wordtensor.validate import probability, tolerance
 
 from ..bsc import FourierTensor, box_masses, dominant_triplets, triplet_residuals
 from .model import data_loss, products
@@ -102,7 +103,8 @@ class Analyzer(FourierTensor):
     def __init__(self, tensor: WordTensor, *, device: str | torch.device = "cpu",
                  active_tol: float = 1e-2, purity_tol: float = 0.9):
         super().__init__(tensor, device=device)
-        self.active_tol, self.purity_tol = float(active_tol), float(purity_tol)
+        self.active_tol = tolerance(active_tol, "active_tol", allow_zero=True)
+        self.purity_tol = probability(purity_tol, "purity_tol", allow_zero=False)
         self.onehot = torch.nn.functional.one_hot(self.target, self.n).to(torch.float64)
         #: whether the dense error tensor (for the per-triplet residuals) is small enough
         self.dense_ok = self.N * self.n <= MAX_DENSE_ELEMENTS * 8

@@ -34,6 +34,7 @@ import numpy as np
 import torch
 
 from wordtensor import WordTensor
+from wordtensor.validate import probability, tolerance
 
 from ..batching import Device
 from ..bsc import (
@@ -188,6 +189,8 @@ def neuron_boxes(params, activation: str, analyzer: NetworkAnalyzer, *, active_t
     >>> nb["mass"].shape, nb["dominant"].shape
     ((1, 3, 3, 5), (1, 5, 3))
     """
+    active_tol = tolerance(active_tol, "active_tol", allow_zero=True)
+    purity_tol = probability(purity_tol, "purity_tol", allow_zero=False)
     mass = neuron_masses(params, analyzer.F, analyzer.S, centre=centre)
     dominant, purity = dominant_triplets(mass)
     strength = neuron_strength(params, activation, analyzer.arity, device=analyzer.device)

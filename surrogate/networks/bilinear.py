@@ -20,6 +20,7 @@ from tensorly.cp_tensor import CPTensor
 
 from wordtensor.errors import WordTensorError
 from wordtensor.linalg import flattening_rank
+from wordtensor.validate import tolerance
 
 from ..bsc import mode_apply
 from .analysis import NetworkAnalyzer, all_logits, interaction_part
@@ -85,6 +86,7 @@ def neuron_cp_rank(terms: np.ndarray, X: np.ndarray, tol: float = 1e-2) -> int |
     >>> print(neuron_cp_rank(terms, outer([1., 1], [1., 1], [1., 1])))  # not in their span
     None
     """
+    tol = tolerance(tol, "tol")
     nx = np.linalg.norm(X)
     if nx == 0:
         return 0

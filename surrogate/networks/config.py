@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from wordtensor.validate import choice, finite_float, positive_int, probability
 
-from ..config import BatchConfig, ConfigError, Instance
+from ..config import BatchConfig, ConfigError, Instance, fix
 from .recipes import ACTIVATION_NAMES, RECIPE
 
 __all__ = ["NetworkConfig"]
@@ -60,11 +60,14 @@ class NetworkConfig(BatchConfig):
         super().check()
         v = dict(error=ConfigError)
         choice(self.activation, "activation", ACTIVATION_NAMES, **v)
-        probability(self.grokfast_alpha, "Grokfast alpha", allow_one=False, **v)
-        finite_float(self.grokfast_lambda, "Grokfast lambda (--grokfast)", minimum=0, **v)
-        positive_int(self.eval_every, "eval_every", **v)
-        positive_int(self.checkpoint_per_decade, "checkpoint_per_decade", **v)
-        finite_float(self.output_scale, "output_scale", minimum=0, **v)
+        fix(self, "grokfast_alpha", probability(self.grokfast_alpha, "Grokfast alpha",
+                                                allow_one=False, **v))
+        fix(self, "grokfast_lambda", finite_float(self.grokfast_lambda,
+                                                  "Grokfast lambda (--grokfast)", minimum=0, **v))
+        fix(self, "eval_every", positive_int(self.eval_every, "eval_every", **v))
+        fix(self, "checkpoint_per_decade", positive_int(self.checkpoint_per_decade,
+                                                        "checkpoint_per_decade", **v))
+        fix(self, "output_scale", finite_float(self.output_scale, "output_scale", minimum=0, **v))
         if not isinstance(self.orthograd, bool):
             raise ConfigError(f"orthograd must be True or False, got {self.orthograd!r}")
         if self.model != "network":
