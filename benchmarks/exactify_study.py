@@ -5,8 +5,9 @@ search per seed, stopping at its first verified success) and each is passed to `
 (``--time-limit`` seconds).  Reported per fit: exact or not (integer-arithmetic verification
 of the rational factors against the tensor), the largest denominator, the number of non-zero
 factor entries (of ``rank * sum(shape)``), the pins, and the seconds.  For S4 ``xy`` the fit is
-``block_search(..., exact=True)`` (the blocks exactified one by one in their integer bases,
-mapped back and verified on the whole 24^3 tensor in the group basis).
+``block_search(..., exact=True)`` (the blocks exactified one by one -- the ``M_d(Q)`` blocks in
+their matrix units, where they are ``<d,d,d>``; up to 3 fits per block -- mapped back and
+verified on the whole tensor in the group basis); likewise A4 ``xy``.
 
 Run:  python benchmarks/exactify_study.py [--targets mm333,M2C,S4_xy] [--fits 6]
 """
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         for seed in range(args.fits):
             if key in ranks:
                 res = block_search(T, ranks[key], exact=True, random_state=seed, restarts=32,
-                                   exact_time_limit=args.time_limit, exact_tries=1)
+                                   exact_time_limit=args.time_limit)
                 c = res.certificate
             else:
                 res = cp_search(T, tgt.rank, restarts=64, random_state=seed)

@@ -307,8 +307,11 @@ def block_search(tensor: object, ranks, *, blocks: AlgebraBlocks | None = None,
         else:
             bad = [i for i, c in enumerate(certs) if c is None or not c.exact]
             cert = Certificate(False, cp, None, error, int(sum(np.count_nonzero(
-                np.abs(f) > 1e-12) for f in cp.factors)), 0, 0, 0.0,
-                f"blocks {bad} not exactified")
+                np.abs(f) > 1e-12) for f in cp.factors)), 0,
+                sum(c.pins for c in certs if c is not None),
+                sum(c.seconds for c in certs if c is not None),
+                f"blocks {bad} (sizes {[B.sizes[i] for i in bad]}) not exactified in "
+                f"{exact_tries} fits each; numerical certificate")
     return BlockSearchResult(cp=cp, error=error, success=success, rank=sum(ranks), blocks=B,
                              results=results, seconds=time.perf_counter() - t0,
                              certificate=cert)
