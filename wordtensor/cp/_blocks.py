@@ -271,6 +271,7 @@ def block_search(tensor: object, ranks, *, blocks: AlgebraBlocks | None = None,
                               f"got {len(ranks)} ranks")
     target = Target(tensor)
     results, cps, certs = [], [], []
+    spent = 0.0  # seconds in exactify, over every block and every try
     for i, r in enumerate(ranks):
         X, L, LiT = search_tensor(B, i)
         tries = exact_tries if exact else 1
@@ -282,6 +283,7 @@ def block_search(tensor: object, ranks, *, blocks: AlgebraBlocks | None = None,
             if not exact or not res.success:
                 break
             c = exactify(cp_i, B.tensors[i], time_limit=exact_time_limit)
+            spent += c.seconds
             if c.exact:
                 break
         results.append(res)
@@ -301,15 +303,14 @@ def block_search(tensor: object, ranks, *, blocks: AlgebraBlocks | None = None,
             cert = Certificate(ok, cp_ex, fr if ok else None, relative_error(cp_ex, target),
                                int(sum(np.count_nonzero(f) for f in Ff)),
                                int(max(x.denominator for f in fr for x in f.flat)),
-                               sum(c.pins for c in certs), sum(c.seconds for c in certs),
+                               sum(c.pins for c in certs), spent,
                                "exact blocks mapped to the tensor's basis and verified there"
                                if ok else "exact blocks did not map to an exact decomposition")
         else:
             bad = [i for i, c in enumerate(certs) if c is None or not c.exact]
             cert = Certificate(False, cp, None, error, int(sum(np.count_nonzero(
                 np.abs(f) > 1e-12) for f in cp.factors)), 0,
-                sum(c.pins for c in certs if c is not None),
-                sum(c.seconds for c in certs if c is not None),
+                sum(c.pins for c in certs if c is not None), spent,
                 f"blocks {bad} (sizes {[B.sizes[i] for i in bad]}) not exactified in "
                 f"{exact_tries} fits each; numerical certificate")
     return BlockSearchResult(cp=cp, error=error, success=success, rank=sum(ranks), blocks=B,
