@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     import torch
-    from _cp_targets import TARGETS
+    from _cp_targets import TARGETS, save_json, table_row
 
     from wordtensor.cp import block_search, cp_search, exactify, verify_exact
 
@@ -65,13 +65,10 @@ def main(argv: list[str] | None = None) -> int:
                    "max_denominator": c.max_denominator if ok else None, "nnz": c.nnz,
                    "entries": entries, "pins": c.pins, "seconds": seconds, "note": c.note}
             rows.append(row)
-            print(f"| {tgt.name} | {tgt.rank} | {seed} | {'yes' if ok else 'no'} | "
-                  f"{c.max_denominator if ok else '—'} | {c.nnz} / {entries} | {c.pins} | "
-                  f"{seconds:.0f} |", flush=True)
-    if args.json:
-        from wordtensor.storage import write_json
-
-        write_json(args.json, rows)
+            print(table_row(tgt.name, tgt.rank, seed, "yes" if ok else "no",
+                            c.max_denominator if ok else "—", f"{c.nnz} / {entries}", c.pins,
+                            f"{seconds:.0f}"), flush=True)
+    save_json(args.json, rows)
     return 0
 
 
