@@ -1,4 +1,5 @@
-"""The targets of the CP-engine benchmarks: tensors with their best known ranks.
+"""The targets of the CP-engine benchmarks (tensors with their best known ranks), and the
+table rows and JSON files the benchmark scripts write.
 
 Every target is built from what the repository has (``fusion.algebras`` for the matrix
 multiplication and algebra structure tensors, ``wordtensor.word_tensor`` for the word tensors);
@@ -47,3 +48,16 @@ TARGETS = {t.key: t for t in [
     CPTarget("A4_xy", "A4 xy", 27, "R + C + M3(R): 1 + 3 + 23"),
     CPTarget("S4_xy", "S4 xy", 55, "R + R + M2(R) + 2 M3(R): 1 + 1 + 7 + 23 + 23"),
 ]}
+
+
+def table_row(*cells: object) -> str:
+    """One row of a markdown table."""
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+def save_json(path: str | None, data: object) -> None:
+    """Write ``data`` as strict JSON to ``path`` (nothing when ``path`` is None)."""
+    if path:
+        from wordtensor.storage import write_json
+
+        write_json(path, data)

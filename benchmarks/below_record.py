@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     import torch
-    from _cp_targets import TARGETS
+    from _cp_targets import TARGETS, save_json, table_row
 
     from wordtensor.cp import cp_rank
 
@@ -56,14 +56,12 @@ def main(argv: list[str] | None = None) -> int:
                     "lower_bound": res.lower_bound, "seconds": time.perf_counter() - t0}
         for r in res.records:
             s = r.symptoms
-            print(f"| {TARGETS[key].name} | {r.rank} | {r.successes}/{r.attempts} | "
-                  f"{r.best_error:.2e} | {s.max_component_norm:.3g} | {s.norm_ratio:.3f} | "
-                  f"{s.min_congruence:.3f} | {s.norm_growth:.3g} | {s.degenerate} | "
-                  f"{r.seconds:.0f} |", flush=True)
-    if args.json:
-        from wordtensor.storage import write_json
-
-        write_json(args.json, out)
+            print(table_row(TARGETS[key].name, r.rank, f"{r.successes}/{r.attempts}",
+                            f"{r.best_error:.2e}", f"{s.max_component_norm:.3g}",
+                            f"{s.norm_ratio:.3f}", f"{s.min_congruence:.3f}",
+                            f"{s.norm_growth:.3g}", s.degenerate, f"{r.seconds:.0f}"),
+                  flush=True)
+    save_json(args.json, out)
     return 0
 
 

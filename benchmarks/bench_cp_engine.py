@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
     import tensorly as tl
     import torch
-    from _cp_targets import TARGETS
+    from _cp_targets import TARGETS, save_json, table_row
 
     torch.set_num_threads(args.threads)
     tl.set_backend("numpy")
@@ -174,11 +174,8 @@ def main(argv: list[str] | None = None) -> int:
           "(median) | time per success (median) | tensorly / ours (time per success) |")
     print("|---|---|---|---|---|---|---|")
     for r in rows:
-        print("| " + " | ".join(str(x) for x in r) + " |")
-    if args.json:
-        from wordtensor.storage import write_json
-
-        write_json(args.json, {"args": vars(args), "runs": raw})
+        print(table_row(*r))
+    save_json(args.json, {"args": vars(args), "runs": raw})
     return 0
 
 

@@ -68,10 +68,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dtype", default="float64", choices=["float64", "float32"])
     ap.add_argument("--json", default=None)
     ap.add_argument("--quick", action="store_true", help="small batches only")
+    ap.add_argument("--default-restarts", type=int, default=None,
+                    help="restarts of the default search (16 on the CPU, 256 on CUDA)")
     args = ap.parse_args(argv)
 
     import torch
-    from _cp_targets import TARGETS
+    from _cp_targets import TARGETS, save_json
 
     torch.set_num_threads(args.threads)
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
@@ -105,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
                           f"{r['iterations_per_s']:9.3g} restart-iterations/s, "
                           f"{r['successes']}/{r['restarts']} exact", flush=True)
         for device in devices:
-            n = 16 if device == "cpu" else 256
+            n = args.default_restarts or (16 if device == "cpu" else 256)
             r = _default(T, rank, device, n)
             r.update(target=key, rank=rank, device=device, solver="auto")
             out["default"].append(r)
@@ -136,10 +138,7 @@ def main(argv: list[str] | None = None) -> int:
             ratio = "—" if g is None else f"{g['restarts_per_s'] / r['restarts_per_s']:.3g}x"
             print(f"| {r['target']}@{r['rank']} | {r['method']} | {r['batch']} | "
                   f"{r['restarts_per_s']:.3g} | {cuda} | {ratio} |")
-    if args.json:
-        from wordtensor.storage import write_json
-
-        write_json(args.json, out)
+    save_json(args.json, out)
     return 0
 
 

@@ -5,8 +5,9 @@ search per seed, stopping at its first verified success) and each is passed to `
 (``--time-limit`` seconds).  Reported per fit: exact or not (integer-arithmetic verification
 of the rational factors against the tensor), the largest denominator, the number of non-zero
 factor entries (of ``rank * sum(shape)``), the pins, and the seconds.  For S4 ``xy`` the fit is
-``block_search(..., exact=True)`` (the blocks exactified one by one in their integer bases,
-mapped back and verified on the whole 24^3 tensor in the group basis).
+``block_search(..., exact=True)`` (the blocks exactified one by one -- the ``M_d(Q)`` blocks in
+their matrix units, where they are ``<d,d,d>``; up to 3 fits per block -- mapped back and
+verified on the whole tensor in the group basis); likewise A4 ``xy``.
 
 Run:  python benchmarks/exactify_study.py [--targets mm333,M2C,S4_xy] [--fits 6]
 """
@@ -30,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     import torch
-    from _cp_targets import TARGETS
+    from _cp_targets import TARGETS, save_json, table_row
 
     from wordtensor.cp import block_search, cp_search, exactify, verify_exact
 
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         for seed in range(args.fits):
             if key in ranks:
                 res = block_search(T, ranks[key], exact=True, random_state=seed, restarts=32,
-                                   exact_time_limit=args.time_limit, exact_tries=1)
+                                   exact_time_limit=args.time_limit)
                 c = res.certificate
             else:
                 res = cp_search(T, tgt.rank, restarts=64, random_state=seed)
@@ -64,13 +65,10 @@ def main(argv: list[str] | None = None) -> int:
                    "max_denominator": c.max_denominator if ok else None, "nnz": c.nnz,
                    "entries": entries, "pins": c.pins, "seconds": seconds, "note": c.note}
             rows.append(row)
-            print(f"| {tgt.name} | {tgt.rank} | {seed} | {'yes' if ok else 'no'} | "
-                  f"{c.max_denominator if ok else '—'} | {c.nnz} / {entries} | {c.pins} | "
-                  f"{seconds:.0f} |", flush=True)
-    if args.json:
-        from wordtensor.storage import write_json
-
-        write_json(args.json, rows)
+            print(table_row(tgt.name, tgt.rank, seed, "yes" if ok else "no",
+                            c.max_denominator if ok else "—", f"{c.nnz} / {entries}", c.pins,
+                            f"{seconds:.0f}"), flush=True)
+    save_json(args.json, rows)
     return 0
 
 

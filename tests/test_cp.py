@@ -241,7 +241,8 @@ def test_exactify_random_gauge_strassen(seed):
     assert c.exact
     assert verify_exact(c.fractions, T)
     assert all(isinstance(x, Fraction) for f in c.fractions for x in f.flat)
-    assert np.array_equal(_recon(c.cp), T)  # small rationals: exact in floating point too
+    # exact in integers (above); in floating point only up to rounding (thirds are not dyadic)
+    assert np.abs(_recon(c.cp) - T).max() < 1e-12
     assert c.nnz <= 84
 
 

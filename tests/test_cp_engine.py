@@ -211,3 +211,24 @@ def test_laderman_is_not_degenerate():
     s = border_symptoms(laderman(), matmul_tensor(3, 3, 3))
     assert s.rank == 23 and s.norm_ratio < 0.1 and s.max_component_norm < 1.01
     assert not s.degenerate
+
+
+@pytest.mark.parametrize("spec,split", [
+    ("S3", (False, False, True)), ("D4", (False,) * 4 + (True,)), ("Q8", (False,) * 5),
+])
+def test_split_blocks_get_matrix_units(spec, split):
+    """M_d(Q) blocks are put in the basis of their matrix units (their tensor is exactly
+    <d,d,d>); the quaternion block of Q8 is a division algebra and keeps its integer basis."""
+    B = algebra_blocks(wt.word_tensor(spec, "xy"))
+    assert B.split == split
+    for X, s in zip(B.tensors, B.split):
+        if s:
+            d = int(round(X.shape[0] ** 0.5))
+            assert np.array_equal(X, matmul_tensor(d, d, d))
+
+
+def test_block_search_exact_on_a4():
+    T = wt.word_tensor("A4", "xy")
+    res = block_search(T, [1, 3, 23], restarts=32, random_state=0, exact=True)
+    assert res.success and res.certificate.exact
+    assert _equals_exactly(res.certificate.fractions, T.dense())

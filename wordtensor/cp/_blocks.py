@@ -24,15 +24,18 @@ from fractions import Fraction
 import numpy as np
 
 from ..errors import WordTensorError
+from ._units import matrix_units
 
 
 @dataclass(frozen=True)
 class AlgebraBlocks:
     """The blocks of an algebra structure tensor (see :func:`~wordtensor.cp.algebra_blocks`).
 
-    ``basis`` (``n x n`` integers) holds the block bases as columns, block after block;
-    ``inverse`` its exact inverse (Fractions); ``sizes`` the block dimensions; ``tensors`` the
-    integer block tensors ``D_i T_i`` (float64 arrays) and ``denominators`` the ``D_i``.
+    ``basis`` (``n x n`` Fractions) holds the block bases as columns, block after block;
+    ``inverse`` its exact inverse; ``sizes`` the block dimensions; ``tensors`` the integer
+    block tensors ``D_i T_i`` (float64 arrays), ``denominators`` the ``D_i``, and ``split``
+    which blocks are in the basis of their matrix units (block tensor exactly ``<d,d,d>``,
+    ``D_i = 1``); the others have small integer (LLL-reduced) bases.
 
     >>> from wordtensor import word_tensor
     >>> B = algebra_blocks(word_tensor("Z3", "xy"))   # Q[Z3] = Q + Q(w)
@@ -45,6 +48,7 @@ class AlgebraBlocks:
     sizes: tuple[int, ...]
     tensors: tuple[np.ndarray, ...]
     denominators: tuple[int, ...]
+    split: tuple[bool, ...] = ()
 
     def __len__(self) -> int:
         return len(self.sizes)
@@ -61,7 +65,7 @@ class AlgebraBlocks:
 
         n = self.basis.shape[0]
         Qit = np.array(self.inverse, dtype=np.float64).T
-        Q = self.basis.astype(np.float64)
+        Q = np.array(self.basis, dtype=np.float64)
         cols: list[list[np.ndarray]] = [[], [], []]
         for cp, span, D in zip(cps, self._spans(), self.denominators):
             w, F = cp_arrays(cp)
@@ -75,7 +79,7 @@ class AlgebraBlocks:
     def to_tensor_basis_exact(self, fractions: list[list[np.ndarray]]) -> list[np.ndarray]:
         """Exact rational factors of the whole tensor from exact factors of the blocks."""
         Qit = self.inverse.T
-        Q = np.vectorize(Fraction, otypes=[object])(self.basis.astype(object))
+        Q = np.vectorize(Fraction, otypes=[object])(np.asarray(self.basis, dtype=object))
         cols: list[list[np.ndarray]] = [[], [], []]
         for F, span, D in zip(fractions, self._spans(), self.denominators):
             for k, (M, f) in enumerate(zip((Qit, Qit, Q), F)):
@@ -119,13 +123,16 @@ def _kernel_rows(M) -> list[list[int]]:
     return [[int(L[i, j]) for j in range(L.ncols())] for i in range(L.nrows())]
 
 
-def algebra_blocks(tensor: object, *, seed: int = 0, tries: int = 8) -> AlgebraBlocks:
+def algebra_blocks(tensor: object, *, seed: int = 0, tries: int = 8,
+                   units: bool = True) -> AlgebraBlocks:
     """The direct-sum blocks of the structure tensor of a semisimple algebra over Q.
 
     ``tensor[a, b, c]`` is the coefficient of ``e_c`` in ``e_a e_b`` (a word tensor of ``xy``,
     a matrix multiplication tensor, ...).  Raises :class:`~wordtensor.errors.WordTensorError` if
     the ideals do not split the tensor (not a semisimple algebra).  ``seed`` and ``tries``: the
-    random central elements tried (the one with the most blocks is kept).
+    random central elements tried (the one with the most blocks is kept).  With ``units``, a
+    block ``M_d(Q)`` gets the basis of its matrix units (``_units``), in which its tensor is
+    exactly ``<d,d,d>``.
 
     >>> from wordtensor import word_tensor
     >>> algebra_blocks(word_tensor("S3", "xy")).sizes   # Q[S3] = Q + Q + M_2(Q)
@@ -191,7 +198,36 @@ def algebra_blocks(tensor: object, *, seed: int = 0, tries: int = 8) -> AlgebraB
                 raise WordTensorError("the ideals found do not annihilate each other; the "
                                       "tensor is not the structure tensor of a semisimple "
                                       "algebra")
-    return AlgebraBlocks(Q, inverse, sizes, tuple(tensors), tuple(dens))
+    basis = np.vectorize(Fraction, otypes=[object])(Q.astype(object))
+    split = [False] * len(sizes)
+    for i, (a, b) in enumerate(zip(offs[:-1], offs[1:])):
+        d = math.isqrt(sizes[i])
+        if not units or d * d != sizes[i] or d < 2:
+            continue
+        D = dens[i]
+        exact = np.array([Fraction(int(x), D) for x in tensors[i].flat],
+                         dtype=object).reshape(tensors[i].shape)
+        found = matrix_units(exact, inverse[a:b].T)
+        if found is None:
+            continue
+        Psi, Phi = found
+        new = np.tensordot(np.tensordot(np.tensordot(exact, Psi, axes=(0, 0)), Psi,
+                                        axes=(0, 0)), Phi, axes=(0, 1))  # (p, q, r)
+        mm = matmul_structure(d)
+        if np.any(new != mm.astype(object)):
+            continue
+        basis[:, a:b] = basis[:, a:b].dot(Psi)
+        inverse[a:b] = Phi.dot(inverse[a:b])
+        tensors[i], dens[i], split[i] = mm, 1, True
+    return AlgebraBlocks(basis, inverse, sizes, tuple(tensors), tuple(dens), tuple(split))
+
+
+def matmul_structure(d: int) -> np.ndarray:
+    """The structure tensor of ``M_d`` in its matrix units: ``T[(i,j), (j,k), (i,k)] = 1``."""
+    T = np.zeros((d, d, d, d, d, d))
+    for i, j, k in np.ndindex(d, d, d):
+        T[i, j, j, k, i, k] = 1.0
+    return T.reshape(d * d, d * d, d * d)
 
 
 def _orthonormal(basis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -206,8 +242,11 @@ def search_tensor(blocks: AlgebraBlocks, i: int) -> tuple[np.ndarray, np.ndarray
     """Block ``i`` in orthonormal coordinates (for a group algebra: an orthogonal image of
     ``<d,d,d>``, on which the solvers behave as on the matrix multiplication tensor) and the
     maps ``(L, L^-T)`` that take its factors back to the block's integer basis."""
+    if blocks.split and blocks.split[i]:  # already <d,d,d>: search it as it is
+        eye = np.eye(blocks.sizes[i])
+        return blocks.tensors[i], eye, eye
     span = blocks._spans()[i]
-    L, Li = _orthonormal(blocks.basis[:, span])
+    L, Li = _orthonormal(np.array(blocks.basis[:, span], dtype=np.float64))
     X = np.einsum("abc,pa,qb,cr->pqr", blocks.tensors[i], Li, Li, L)
     return X, L, Li.T
 
@@ -234,6 +273,7 @@ def block_search(tensor: object, ranks, *, cp_search, exactify,
                               f"got {len(ranks)} ranks")
     target = Target(tensor)
     results, cps, certs = [], [], []
+    spent = 0.0  # seconds in exactify, over every block and every try
     for i, r in enumerate(ranks):
         X, L, LiT = search_tensor(B, i)
         tries = exact_tries if exact else 1
@@ -245,6 +285,7 @@ def block_search(tensor: object, ranks, *, cp_search, exactify,
             if not exact or not res.success:
                 break
             c = exactify(cp_i, B.tensors[i], time_limit=exact_time_limit)
+            spent += c.seconds
             if c.exact:
                 break
         results.append(res)
@@ -264,14 +305,16 @@ def block_search(tensor: object, ranks, *, cp_search, exactify,
             cert = Certificate(ok, cp_ex, fr if ok else None, relative_error(cp_ex, target),
                                int(sum(np.count_nonzero(f) for f in Ff)),
                                int(max(x.denominator for f in fr for x in f.flat)),
-                               sum(c.pins for c in certs), sum(c.seconds for c in certs),
+                               sum(c.pins for c in certs), spent,
                                "exact blocks mapped to the tensor's basis and verified there"
                                if ok else "exact blocks did not map to an exact decomposition")
         else:
             bad = [i for i, c in enumerate(certs) if c is None or not c.exact]
             cert = Certificate(False, cp, None, error, int(sum(np.count_nonzero(
-                np.abs(f) > 1e-12) for f in cp.factors)), 0, 0, 0.0,
-                f"blocks {bad} not exactified")
+                np.abs(f) > 1e-12) for f in cp.factors)), 0,
+                sum(c.pins for c in certs if c is not None), spent,
+                f"blocks {bad} (sizes {[B.sizes[i] for i in bad]}) not exactified in "
+                f"{exact_tries} fits each; numerical certificate")
     return BlockSearchResult(cp=cp, error=error, success=success, rank=sum(ranks), blocks=B,
                              results=results, seconds=time.perf_counter() - t0,
                              certificate=cert)

@@ -5,8 +5,9 @@
 2. Round every entry to the nearest fraction with a small denominator and verify exactly.
 3. Otherwise move along the manifold of exact decompositions (``_rational``): sparsify by
    reweighted L1, then pin entries to 0, +-1, +-2, +-1/2 one at a time, rounding and verifying
-   after every pin; passes after the first start from a random move along the manifold and
-   vary the pin order (``seed``).
+   after every pin.  The first pass starts from the fit, the second from a nearby
+   decomposition of least norm, later ones from random moves along the manifold with a varied
+   pin order (``seed``).
 4. The certificate is *exact* only if the rational factors reconstruct the tensor exactly in
    integer arithmetic (Python integers: a common denominator per factor, then exact integer
    products compared entry by entry with the target's binary fractions); otherwise it is the
@@ -142,30 +143,41 @@ def exactify(cp: object, tensor: object, *, max_denominator: int = 12, atol: flo
     if q is not None:
         return done(q, 0, "rounded after per-component rescaling")
     man = Manifold(tensor, F, device, dtype)
-    F = man.unflat(min_norm(man, man.flat(F), max(1e-12, 10 * err0)))
-    F, pivots = gauge_scale(F)
-    q = exact_of(F)
+    ok0 = max(1e-12, 10 * err0)
+
+    def gauged(F: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, float]:
+        """Flat factors with the pivots of the scaling gauge pinned, re-solved exactly."""
+        F, pivots = gauge_scale(F)
+        theta = man.flat(F)
+        free = np.ones(theta.size, dtype=bool)
+        off = 0
+        for f, piv in zip(F[:-1], pivots):  # the pivots (= 1) stay pinned
+            free[off + piv * f.shape[1] + np.arange(f.shape[1])] = False
+            off += f.size
+        theta, e = man.solve(theta, free, iterations=50)
+        return theta, free, max(1e-12, 10 * e)
+
+    # two starts: the fit as given, and a nearby decomposition of least norm (the balanced
+    # gauge: far better conditioned when the fit was moved by a random symmetry)
+    starts = [gauged(F)]
+    least = man.unflat(min_norm(man, man.flat(F), ok0))
+    q = exact_of(gauge_scale(least)[0])
     if q is not None:
         return done(q, 0, "rounded after moving to a nearby decomposition of least norm")
-    theta = man.flat(F)
-    free = np.ones(theta.size, dtype=bool)
-    off = 0
-    for f, piv in zip(F[:-1], pivots):  # the pivots (= 1 after the scaling gauge) stay pinned
-        free[off + piv * f.shape[1] + np.arange(f.shape[1])] = False
-        off += f.size
-    theta0, e_start = man.solve(theta, free, iterations=50)
-    ok = max(1e-12, 10 * e_start)
+    starts.append(gauged(least))
     rng = np.random.default_rng(seed)
-    best = (theta0, 0)
+    best = (starts[1][0], 0)
     passes, most_zeros = 0, 0
-    # each pass: (after the first, a random move along the manifold), sparsify, pin; the first
-    # pass may use 40% of the time limit, later ones half of what is left (at least 10 s).  A
-    # pass whose sparsification lands in a basin with fewer zeros than the best seen (by 10%)
-    # skips its pins: the L1 landscape along the manifold has many local minima
+    # pass 0 from the fit, pass 1 from the least-norm point (30% of the time each), later
+    # passes from a random move along the manifold away from either (half of what is left, at
+    # least 10 s); each pass sparsifies, then pins.  A pass whose sparsification lands in a
+    # basin with fewer zeros than the best seen (by 10%) skips its pins: the L1 landscape along
+    # the manifold has many local minima
     while time.perf_counter() < deadline:
-        start = theta0 if passes == 0 else perturb(man, theta0, free, ok, rng)
+        theta0, free, ok = starts[passes % 2]
+        start = theta0 if passes < 2 else perturb(man, theta0, free, ok, rng)
         left = deadline - time.perf_counter()
-        stop = time.perf_counter() + (0.4 * time_limit if passes == 0 else max(10.0, left / 2))
+        stop = time.perf_counter() + (0.3 * time_limit if passes < 2 else max(10.0, left / 2))
         th, fr = sparsify(man, start, free, ok, stop)
         passes += 1
         zeros = int(np.count_nonzero(th == 0))
@@ -173,7 +185,7 @@ def exactify(cp: object, tensor: object, *, max_denominator: int = 12, atol: flo
             continue
         most_zeros = max(most_zeros, zeros)
         th, _, pins, q = pin_values(man, th, fr, ok, stop, lambda x: exact_of(man.unflat(x)),
-                                    rng=rng, jitter=0.0 if passes == 1 else 0.5)
+                                    rng=rng, jitter=0.0 if passes <= 2 else 0.5)
         if q is not None:
             return done(q, pins, f"sparsified and rounded after {pins} pins along the solution "
                                  f"manifold (pass {passes})")
