@@ -369,6 +369,9 @@ ANSWERED = {
     "tensor S3 e": ["variables )", "non-zeros        1", "'e' is the identity"],
     "fusion S5 x^60y": ["support 7 triplets"],  # x^60 = 1 on S5: the support of y
     "fusion S3 xyz": ["squared norms add up to 216"],
+    # the (x, z | y, out) flattening of the 4-way tensor has rank sum_rho d_rho^4 = 1 + 1 + 16
+    "rank S3 xyz": ["18 <= R <= 18"],
+    "rank S3 x": ["6 <= R <= 6"],  # the tensor of x is the 6 x 6 identity matrix
 }
 
 
