@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from wordtensor import Group, Word, WordTensor, sizes, word_tensor
+from wordtensor import Group, Word, WordTensor, sizes, validate, word_tensor
 from wordtensor.errors import TensorTooLargeError, WordTensorError
 from wordtensor.groups import as_group
 from wordtensor.validate import choice, finite_float, positive_int
@@ -305,6 +305,10 @@ def check_support_in_cover(dec: TripletDecomposition, cover: FusionCover) -> Non
     ...
     RuntimeError: support of [x,y] on S3 leaves the fusion cover at [(0, 0, 1), ...): this is ...
     """
+    validate.instance(dec, "dec", TripletDecomposition, "a TripletDecomposition",
+                      hint="make one with decompose(spec, word)")
+    validate.instance(cover, "cover", FusionCover, "a FusionCover",
+                      hint="make one with fusion_cover(spec, word)")
     bad = [t for t in dec.support if t not in cover]
     if bad:
         raise RuntimeError(f"support of {dec.word} on {dec.group.name} leaves the fusion cover at "

@@ -131,6 +131,7 @@ class AdamBatch:
 
     def _setup_batch(self, config: BatchConfig, tensor: WordTensor | None, device: Device,
                      dtype: DType | None, train_mask: np.ndarray | None, compile: bool) -> None:
+        validate.instance(config, "config", BatchConfig, "a SurrogateConfig or NetworkConfig")
         self.config = config
         self.compile = bool(compile)
         self.tensor = config.prepare(tensor)

@@ -15,7 +15,7 @@ import torch
 
 from fusion import bscs, fourier_basis
 from fusion.decompose import decompose
-from wordtensor import WordTensor
+from wordtensor import WordTensor, validate
 
 __all__ = ["FourierTensor", "box_masses", "dominant_triplets", "triplet_residuals"]
 
@@ -151,6 +151,8 @@ class FourierTensor:
     """
 
     def __init__(self, tensor: WordTensor, *, device: str | torch.device = "cpu"):
+        validate.instance(tensor, "tensor", WordTensor, "a WordTensor",
+                          hint="make one with word_tensor(spec, word)")
         self.tensor = tensor
         self.n, self.arity, self.N = tensor.n, tensor.arity, tensor.nnz
         self.device = torch.device(device)

@@ -36,7 +36,7 @@ import numpy as np
 
 from fusion.ranks import rank_bounds
 from fusion.ranks.lower import box_lower_bound
-from wordtensor import WordTensorError, word_tensor
+from wordtensor import WordTensorError, validate, word_tensor
 from wordtensor.storage import write_json
 from wordtensor.validate import tolerance
 
@@ -204,6 +204,18 @@ def compare(network: NetworkResult | str | os.PathLike, *,
     return data
 
 
+def check_comparison(d: object) -> dict:
+    """``d`` if it has the shape of :func:`compare`'s result (a dict with its ``bounds`` and
+    ``blocks``); a clear error otherwise."""
+    validate.instance(d, "d", dict, "the dict that compare(...) returns")
+    missing = [k for k in ("bounds", "blocks") if k not in d]
+    if missing or not isinstance(d["blocks"], list) or not isinstance(d["bounds"], dict):
+        lacks = ", ".join(missing) or "bounds of the right type (a dict) and blocks (a list)"
+        raise WordTensorError(f"d is not a comparison: it lacks {lacks}; make one with "
+                              "compare(result)")
+    return d
+
+
 def compare_text(d: dict) -> str:
     """A plain-text rendering of :func:`compare`'s table.
 
@@ -218,6 +230,7 @@ def compare_text(d: dict) -> str:
     [['1a,1a,1a', '1x1x1', '1', '1'], ['1b,1b,1b', '1x1x1', '1', '1'],
      ['2a,2a,2a', '4x4x4', '7', '7']]
     """
+    check_comparison(d)
     b = d["bounds"]
 
     def med(rec, key):

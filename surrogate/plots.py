@@ -22,12 +22,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 from matplotlib.figure import Figure
 
-from wordtensor import Word, WordTensorError
+from wordtensor import Word, WordTensorError, validate
 from wordtensor.storage import atomic_write
 
 from .bsc import active_per_triplet
+from .comparison import check_comparison
 from .cp.result import TrainResult
 from .cp.runs import load_run
+from .phase import PhaseResult
 from .results import RunResult, grokking_steps
 
 if TYPE_CHECKING:
@@ -259,6 +261,8 @@ def plot_phase(result: PhaseResult, path: str | os.PathLike) -> Path:
     >>> png.suffix, png.exists()
     ('.png', True)
     """
+    validate.instance(result, "result", PhaseResult, "a PhaseResult",
+                      hint="phase_diagram(...) returns one")
     acc = result.mean_acc.T  # (fractions, widths)
     on_train = result.on_train
     fig = Figure(figsize=(max(5.5, 2.5 + 0.6 * len(result.widths)),
@@ -303,6 +307,7 @@ def plot_compare(d: dict, path: str | os.PathLike) -> Path:
     >>> png.suffix, png.exists()
     ('.png', True)
     """
+    check_comparison(d)
     blocks = d["blocks"]
     x = np.arange(len(blocks))
     series = [("rank lower", [r["rank_lower"] for r in blocks], None, "0.75"),

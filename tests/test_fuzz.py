@@ -223,6 +223,45 @@ def test_surrogate_configs_refuse_or_hold_sane_values(field, value):
         assert v >= 0 and (field not in ("steps", "log_per_decade") or float(v).is_integer())
 
 
+HOSTILE_VALUES = st.one_of(st.none(), st.text(max_size=5), st.floats(allow_nan=True),
+                           st.integers(-10**13, 10**13), st.lists(st.integers(), max_size=2),
+                           st.dictionaries(st.text(max_size=2), st.integers(), max_size=1))
+
+
+def _object_takers():
+    """Public callables whose first argument is an object the toolkit made (a configuration, a
+    result, a decomposition, a tensor): each must refuse anything else with a WordTensorError."""
+    import fusion
+    import surrogate
+    from wordtensor import Word
+    from wordtensor.cp import exactify, relative_error
+
+    return {
+        "Word": lambda v: Word(v, ("x",)),
+        "Word variables": lambda v: Word(Word.parse("xy").tree, v),
+        "relative_error": lambda v: relative_error((np.ones(1), [np.ones((2, 1))] * 3), v),
+        "exactify": lambda v: exactify((np.ones(1), [np.ones((2, 1))] * 3), v),
+        "box_cover": lambda v: fusion.box_cover(v),
+        "check_support_in_cover": lambda v: fusion.check_support_in_cover(v, v),
+        "inverse_fourier_transform": lambda v: fusion.inverse_fourier_transform("S3", v),
+        "train": lambda v: surrogate.train(v),
+        "train_network": lambda v: surrogate.train_network(v),
+        "BatchedCP": lambda v: surrogate.BatchedCP(v),
+        "BatchedNetwork": lambda v: surrogate.BatchedNetwork(v),
+        "Analyzer": lambda v: surrogate.Analyzer(v),
+        "plot_phase": lambda v: surrogate.plot_phase(v, "p.png"),
+        "plot_network_run": lambda v: surrogate.plot_network_run(v),
+        "compare_text": lambda v: surrogate.compare_text(v),
+        "plot_compare": lambda v: surrogate.plot_compare(v, "c.png"),
+    }
+
+
+@FEW
+@given(st.sampled_from(sorted(_object_takers())), HOSTILE_VALUES)
+def test_api_refuses_objects_it_did_not_make(which, value):
+    assert api(_object_takers()[which], value) is None, (which, value)
+
+
 # ------------------------------------------------------------------------------ the CLI
 def check_answer(argv: list[str], out: str) -> None:
     """The mathematical check of a command's JSON answer."""

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = ["integer", "positive_int", "nonnegative_int", "finite_float", "positive_float",
            "probability", "tolerance", "choice", "dtype", "device", "path", "out_dir", "out_file",
-           "byte_size", "cli_type"]
+           "byte_size", "cli_type", "instance"]
 
 ErrorType = type[WordTensorError]
 
@@ -225,6 +225,23 @@ def choice(value, name: str | None, choices: Iterable[str], *,
     options = tuple(choices)
     if not isinstance(value, str) or value not in options:
         _fail(error, name, "one of " + ", ".join(options), value)
+    return value
+
+
+def instance(value, name: str | None, types: type | tuple[type, ...], what: str, *,
+             hint: str = "", error: ErrorType = ParameterError):
+    """``value`` itself if it is an instance of ``types`` (an object the toolkit made, such as
+    a configuration or a result); otherwise a clear error naming ``what`` was expected.
+
+    >>> instance(3, "width", int, "an int")
+    3
+    >>> instance("S3", "config", dict, "a SurrogateConfig", hint="see SurrogateConfig")
+    Traceback (most recent call last):
+    ...
+    wordtensor.errors.ParameterError: config must be a SurrogateConfig, got 'S3'; see SurrogateConfig
+    """
+    if not isinstance(value, types):
+        _fail(error, name, what, value, hint)
     return value
 
 

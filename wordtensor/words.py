@@ -34,6 +34,14 @@ class Word:
     """
 
     def __init__(self, tree: Node, variables: tuple[str, ...], text: str | None = None):
+        if not isinstance(tree, (Identity, Var, Mul, Pow, Comm, Conj)):
+            raise WordTensorError(f"Word(tree, variables) takes a parsed tree, got "
+                                  f"{type(tree).__name__}; make a word from text with "
+                                  "Word.parse(text) or parse_word(text)")
+        if (not isinstance(variables, tuple)
+                or not all(isinstance(v, str) and v for v in variables)):
+            raise WordTensorError(f"the variables of a word must be a tuple of names, got "
+                                  f"{variables!r}")
         self.tree = tree
         self.variables = variables
         self.text = text if text is not None else to_str(tree)

@@ -18,6 +18,7 @@ import numpy as np
 import tensorly as tl
 from tensorly.cp_tensor import CPTensor
 
+from wordtensor import validate
 from wordtensor.errors import WordTensorError
 
 from ..decompose import TripletDecomposition
@@ -152,6 +153,8 @@ def box_cover(dec: TripletDecomposition, *, known: dict | None = None, milp_limi
     >>> len(bc.boxes), bc.bound
     (3, 9)
     """
+    validate.instance(dec, "dec", TripletDecomposition, "a TripletDecomposition",
+                      hint="make one with fusion.decompose(spec, word)")
     # scipy.optimize costs ~0.3 s to import and only the MILP needs it
     from scipy.optimize import LinearConstraint, milp
 

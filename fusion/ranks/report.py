@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from tensorly.cp_tensor import CPTensor
 
-from wordtensor import Group, Word, word_tensor
-from wordtensor.errors import WordTensorError
+from wordtensor import Group, Word, validate, word_tensor
+from wordtensor.errors import ParameterError, WordTensorError
 from wordtensor.storage import atomic_write, npz_bytes, to_jsonable
 
 from .bound import LowerBound
@@ -130,6 +130,13 @@ def rank_bounds(group: Group | str, word: Word | str, *, cover: bool = True,
     (5, 'constructive')
     """
     t0 = time.perf_counter()
+    for name, flag in (("cover", cover), ("search", search)):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise ParameterError(f"{name} must be True or False, got {flag!r}")
+    search_seconds = (validate.positive_float(search_seconds, "search_seconds") if search
+                      else validate.finite_float(search_seconds, "search_seconds", minimum=0))
+    search_restarts = validate.positive_int(search_restarts, "search_restarts")
+    random_state = validate.nonnegative_int(random_state, "random_state")
     G = Group.from_spec(group) if isinstance(group, str) else group
     T = word_tensor(G, word)
     if T.arity == 0:

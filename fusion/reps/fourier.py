@@ -163,6 +163,9 @@ def inverse_fourier_transform(G: Group, fhat: list[np.ndarray]) -> np.ndarray:
     >>> bool(np.allclose(inverse_fourier_transform(G, fourier_transform(G, f)), f))
     True
     """
+    if not isinstance(fhat, (list, tuple)):
+        raise WordTensorError(f"fhat must be the list of Fourier coefficients that fourier_transform "
+                              f"returns (one matrix per bsc), got {type(fhat).__name__}")
     G = as_group(G)
     bl = bscs(G)
     if isinstance(fhat, np.ndarray) or not hasattr(fhat, "__len__") or len(fhat) != len(bl):

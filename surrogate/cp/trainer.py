@@ -17,7 +17,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from wordtensor import WordTensor, word_tensor
+from wordtensor import WordTensor, validate, word_tensor
 
 from ..batching import AdamBatch, Device, DType, log_schedule, padded_index, run_steps, torch_dtype
 from ..bsc import active_per_triplet
@@ -172,6 +172,8 @@ def train(config: SurrogateConfig, *, tensor: WordTensor | None = None, device: 
     >>> res.steps[-1], len(res.rows) == len(res.steps)
     (20, True)
     """
+    validate.instance(config, "config", SurrogateConfig, "a SurrogateConfig",
+                      hint="make one with SurrogateConfig(spec, word, ...)")
     if dtype is not None:
         config = config.replace(dtype=str(torch_dtype(dtype)).removeprefix("torch."))
     tensor = config.prepare(tensor)  # checked and estimated before a folder is touched

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from wordtensor import Word, word_tensor
+from wordtensor import Word, validate, word_tensor
 
 from ..plots import plot_curves, save_figure
 from .analysis import NetworkAnalyzer, neuron_boxes
@@ -127,6 +127,8 @@ def plot_network_run(res: NetworkResult, out_dir: str | os.PathLike | None = Non
     >>> [p.name for p in paths], all(p.parent == Path(d) and p.is_file() for p in paths)
     (['curves.png', 'progress.png', 'neuron_boxes.png'], True)
     """
+    validate.instance(res, "res", NetworkResult, "a NetworkResult",
+                      hint="train_network(...) returns one")
     out = Path(out_dir or res.run_dir or ".")
     ok = [b for b, s in enumerate(res.status) if s == "ok"] or [0]
     paths = [plot_curves(res, out / "curves.png"), plot_progress(res, out / "progress.png")]

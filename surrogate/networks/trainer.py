@@ -35,7 +35,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from wordtensor import WordTensor, word_tensor
+from wordtensor import WordTensor, validate, word_tensor
 
 from ..batching import AdamBatch, Device, DType, log_schedule, padded_index, run_steps, torch_dtype
 from .adamw import adamw_update, orthogonal_gradient
@@ -249,6 +249,8 @@ def train_network(config: NetworkConfig, *, tensor: WordTensor | None = None,
     >>> r.steps[-1], r.summary()["train_accuracy"][0] is not None
     (10, True)
     """
+    validate.instance(config, "config", NetworkConfig, "a NetworkConfig",
+                      hint="make one with NetworkConfig(spec, word, ...)")
     if dtype is not None:
         config = config.replace(dtype=str(torch_dtype(dtype)).removeprefix("torch."))
     tensor = config.prepare(tensor)  # checked and estimated before a folder is touched

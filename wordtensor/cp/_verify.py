@@ -38,6 +38,22 @@ class Target:
     """The input tensor in numpy float64: dense, or sparse COO sorted by the first mode."""
 
     def __init__(self, tensor: object):
+        if tensor is None or isinstance(tensor, (str, bytes)):
+            raise WordTensorError(f"cannot use {type(tensor).__name__} as a tensor: give a numpy "
+                                  "array, a torch tensor, a WordTensor or a (coords, values, "
+                                  "shape) triple")
+        try:
+            self._read(tensor)
+        except (TypeError, ValueError, IndexError) as exc:
+            if isinstance(exc, WordTensorError):
+                raise
+            raise WordTensorError(
+                f"cannot use {type(tensor).__name__} as a tensor: give a numpy array, a torch "
+                "tensor, a WordTensor or a (coords, values, shape) triple") from exc
+        if not math.isfinite(self.norm):
+            raise WordTensorError("the tensor has NaN or infinite entries")
+
+    def _read(self, tensor: object) -> None:
         from ..tensors import WordTensor
 
         self.dense: np.ndarray | None = None
