@@ -11,7 +11,9 @@ at most the rank asked for:
   bound with an explicit decomposition -- the fewest non-zero fibres of its integer tensor
   along one mode (``d^3`` for ``<d,d,d>``, at most ``m^2`` for a block of dimension ``m``) --
   and a floor that is a theorem: the larger of its flattening rank and the Alder-Strassen bound
-  ``2 m - dim Z`` (``m`` its dimension, ``Z`` its centre: 7 for ``M_2``, 17 for ``M_3``);
+  ``2 m - t`` (``m`` its dimension, ``t`` the simple components of the block over R, counted
+  from the real roots of a generator of its centre: 7 for ``M_2``, 17 for ``M_3``, 3 for
+  ``Q(w)``, whose real form is C);
 * while the ranks add up to more than asked, the block type that is cheapest to search
   (fewest unknowns) is searched one rank lower, or several lower while it keeps succeeding
   (the step doubles, up to its share of the gap: the gap over the blocks that can still
@@ -94,13 +96,50 @@ def _flattening(T: np.ndarray) -> int:
     return max(flattening_rank(coo, (k,), exact=exact) for k in range(3))
 
 
-def _alder_strassen(T: np.ndarray) -> int:
-    """``2 m - dim Z`` if ``T`` (integer, ``m x m x m``) is the structure tensor of an
-    associative algebra whose trace form ``tr(L_a L_b)`` is non-degenerate (a semisimple
-    algebra), else 0.  Alder-Strassen: ``rank >= 2 dim A - t(A)`` for every associative
-    algebra, ``t(A)`` its maximal two-sided ideals; over R a semisimple ``A`` has at most
-    ``dim Z(A)`` simple components, so ``t(A (x) R) <= dim Z(A)``."""
+def _real_roots(p) -> int:
+    """The number of distinct real roots of a squarefree rational polynomial (Sturm)."""
     import flint
+
+    seq = [flint.fmpq_poly(p), flint.fmpq_poly(p).derivative()]
+    while seq[-1].degree() > 0:
+        seq.append(-(seq[-2] % seq[-1]))
+
+    def changes(at_plus: bool) -> int:
+        signs = [int(q[q.degree()] > 0) * 2 - 1 for q in seq if q.degree() >= 0]
+        if not at_plus:
+            signs = [s * (-1) ** q.degree() for s, q in zip(signs, seq)]
+        return sum(a != b for a, b in zip(signs, signs[1:]))
+
+    return changes(False) - changes(True)
+
+
+def _components_over_r(Ti: np.ndarray, centre: list[list[int]], tries: int = 8) -> int:
+    """An upper bound on the simple components of ``A (x) R`` (semisimple ``A``): ``dim Z``,
+    or exactly ``(k + real roots) / 2`` when a central ``z`` with a minimal polynomial of
+    degree ``k = dim Z`` is found (``Z = Q[x]/(m_z)``, ``Z (x) R = R^r1 x C^r2``)."""
+    import flint
+
+    k = len(centre)
+    rng = np.random.default_rng(0)
+    left = Ti.transpose(0, 2, 1)
+    for _ in range(tries):
+        coef = rng.integers(-9, 10, size=k).astype(object)
+        z = np.array(centre, dtype=object).T.dot(coef)
+        mp = flint.fmpz_mat(np.tensordot(z, left, axes=(0, 0)).tolist()).minpoly()
+        if mp.degree() == k:
+            return (k + _real_roots(mp)) // 2
+    return k
+
+
+def _alder_strassen(T: np.ndarray) -> int:
+    """``2 m - t`` if ``T`` (integer, ``m x m x m``) is the structure tensor of an associative
+    algebra whose trace form ``tr(L_a L_b)`` is non-degenerate (a semisimple algebra), else 0.
+    Alder-Strassen: ``rank >= 2 dim A - t(A)`` for every associative algebra, ``t(A)`` its
+    maximal two-sided ideals: over R, the simple components of ``A (x) R``, one per real root
+    and per pair of complex roots of a generator of the centre (at most ``dim Z``)."""
+    import flint
+
+    from ._blocks import _kernel_rows
 
     m = T.shape[0]
     Ti = np.rint(T).astype(np.int64).astype(object)
@@ -113,7 +152,8 @@ def _alder_strassen(T: np.ndarray) -> int:
     if flint.fmpz_mat(gram.tolist()).det() == 0:
         return 0
     C = (Ti - Ti.transpose(1, 0, 2)).transpose(1, 2, 0).reshape(m * m, m)
-    return 2 * m - (m - flint.fmpz_mat(C.tolist()).rank())
+    centre = _kernel_rows(flint.fmpz_mat(C.tolist()))
+    return 2 * m - _components_over_r(Ti, centre)
 
 
 @dataclass
