@@ -89,3 +89,13 @@ def test_tensors_that_are_not_structure_tensors_fall_back():
     res = cp_search(T, 34, restarts=4, random_state=0)
     assert res.success and res.method == "auto" and res.block_ranks is None
     assert _rebuilt_error(res.cp, T) < 1e-10
+
+
+def test_callback_and_time_limit_end_the_block_path():
+    T = wt.word_tensor("A4", "xy")
+    seen = []
+    res = cp_search(T, 27, restarts=4, callback=lambda a: seen.append(a) or True)
+    assert not res.success and "stopped by the callback" in res.note
+    assert res.attempts == len(seen) >= 1 and all("blocks" in h.method for h in res.history)
+    res = cp_search(T, 27, restarts=4, time_limit=0.0)
+    assert not res.success and "time limit" in res.note and res.attempts == 0

@@ -15,10 +15,10 @@ at most the rank asked for:
   from the real roots of a generator of its centre: 7 for ``M_2``, 17 for ``M_3``, 3 for
   ``Q(w)``, whose real form is C);
 * while the ranks add up to more than asked, the block type that is cheapest to search
-  (fewest unknowns) is searched one rank lower, or several lower while it keeps succeeding
-  (the step doubles, up to its share of the gap: the gap over the blocks that can still
-  move); a failure raises its floor, and later probes of that type bisect between the floor
-  and the last success;
+  (fewest unknowns) is searched at its share of the gap below its rank (the gap spread over
+  the blocks that can still move; never below its floor): from random starts the ranks above
+  need no search.  A failure raises its floor, and later probes of that type bisect between
+  the floor and the last success;
 * the blocks' decompositions are mapped back to the tensor's basis, padded with zero
   components up to ``rank``, and verified against the whole tensor in its own basis.
 
@@ -169,7 +169,6 @@ class _Type:
     strassen: int  # ... and the Alder-Strassen bound (0 if it does not apply)
     hi: int  # the smallest rank found (explicit bound at first)
     cp: list[np.ndarray]  # factors at rank hi, in the block's integer basis
-    step: int = 1
     failed: bool = False
 
     @property
@@ -203,18 +202,19 @@ def by_blocks(tensor: object, rank: int, blocks: AlgebraBlocks, *, whole: Callab
               fallback: bool, **opts) -> CPSearchResult:
     """The block path of :func:`~wordtensor.cp.cp_search`: :func:`search_blocks` with the
     whole-tensor search ``whole(tensor, rank, methods, init=..., **opts)`` run on each block
-    (``methods=["auto"]``); with ``fallback``, a failure that the flattening bound does not
-    rule out is followed by whole-tensor search of ``tensor`` (in the time left)."""
+    (``methods=["auto"]``); with ``fallback``, a failure is followed by whole-tensor search of
+    ``tensor`` (in the time left), unless no decomposition exists, the time is up or the
+    callback stopped the search."""
     from functools import partial
 
     t0 = time.perf_counter()
     per_block = {k: v for k, v in opts.items()
                  if k not in ("restarts", "random_state", "tol", "time_limit", "callback")}
-    res, impossible = search_blocks(
+    res, final = search_blocks(
         tensor, rank, blocks, search=partial(whole, methods=["auto"], init=None),
         restarts=opts["restarts"], random_state=opts["random_state"], tol=opts["tol"],
         time_limit=opts["time_limit"], callback=opts["callback"], **per_block)
-    if res.success or not fallback or impossible:
+    if res.success or not fallback or final:
         return res
     if opts["time_limit"] is not None:
         opts["time_limit"] = max(opts["time_limit"] - (time.perf_counter() - t0), 0.0)
@@ -238,7 +238,8 @@ def search_blocks(tensor: object, rank: int, blocks: AlgebraBlocks, *, search: C
 
     On failure the result has ``success=False``, the zero decomposition (error 1), the smallest
     block ranks found in ``block_ranks`` and a ``note`` saying why.  The flag returned with it
-    says whether ``rank`` is below the flattening bound (no decomposition exists)."""
+    says whether the search should end there: ``rank`` is below a lower bound (no
+    decomposition exists), the time is up or the callback stopped it."""
     t0 = time.perf_counter()
     target = Target(tensor)
     types = _types(blocks)
@@ -274,8 +275,8 @@ def search_blocks(tensor: object, rank: int, blocks: AlgebraBlocks, *, search: C
         need = -(-excess() // sum(len(u.blocks) for u in live))
         if t.failed:  # bisect between the floor and the last success
             r = max((t.lo + t.hi) // 2, t.hi - need)
-        else:
-            r = max(t.lo, t.hi - min(t.step, need))
+        else:  # straight to its share (random starts do not need the ranks above)
+            r = max(t.lo, t.hi - need)
         seed = int(np.random.SeedSequence([int(random_state), t.blocks[0], r])
                    .generate_state(1)[0] % 2**31)
         # blocks are held to tol / 100: their errors add up, unevenly, in the tensor's basis
@@ -287,7 +288,6 @@ def search_blocks(tensor: object, rank: int, blocks: AlgebraBlocks, *, search: C
         if res.success:
             w, F = cp_arrays(res.cp)
             t.hi, t.cp = r, [t.L @ (F[0] * w), t.L @ F[1], t.LiT @ F[2]]
-            t.step *= 2
         else:
             t.lo, t.failed = r + 1, True
     ranks = [0] * len(blocks)
@@ -303,9 +303,9 @@ def search_blocks(tensor: object, rank: int, blocks: AlgebraBlocks, *, search: C
         cp = type(cp)((np.ones(rank), F))
     error = relative_error(cp, target)
     success = found <= rank and error < tol
+    out_of_time = time_limit is not None and time.perf_counter() - t0 >= time_limit
     if not note and found > rank:
-        why = ("time limit reached" if time_limit is not None
-               and time.perf_counter() - t0 >= time_limit else
+        why = ("time limit reached" if out_of_time else
                "stopped by the callback" if stopped else
                "no smaller block rank found")
         note = (f"blocks {blocks.sizes} found at ranks {ranks} = {found} > {rank} "
@@ -322,4 +322,5 @@ def search_blocks(tensor: object, rank: int, blocks: AlgebraBlocks, *, search: C
         attempts=len(history), successes=int(success), seconds=elapsed,
         seconds_to_first=elapsed if success else math.inf, history=history,
         symptoms=symptoms(cp, target.norm),
-        block_ranks=tuple(ranks), blocks=blocks, note=note), rank < bound
+        block_ranks=tuple(ranks), blocks=blocks, note=note), (
+            rank < bound or out_of_time or bool(stopped))
