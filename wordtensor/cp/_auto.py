@@ -57,14 +57,19 @@ def block_plan(tensor: object, rank: int, *, force: bool = False) -> AlgebraBloc
     >>> block_plan(word_tensor("S4", "xy"), 55).sizes, block_plan(word_tensor("S3", "xy"), 9)
     ((1, 1, 4, 9, 9), None)
     """
-    shape = Target(tensor).shape
+    if isinstance(tensor, tuple) and len(tensor) == 3:  # (coords, values, shape)
+        shape = tuple(np.asarray(tensor[2]).reshape(-1).tolist())
+    else:
+        shape = tuple(getattr(tensor, "shape", np.shape(tensor)))
     if len(shape) != 3 or len(set(shape)) != 1:
         return None
     if not force and rank * sum(shape) <= AUTO_BLOCK_PARAMS:
         return None
     try:
-        B = algebra_blocks(tensor)
-    except WordTensorError:  # not an integer structure tensor of a semisimple algebra
+        B = algebra_blocks(tensor, min_blocks=2)
+    except (WordTensorError, ValueError, TypeError):
+        # not an integer structure tensor of a semisimple algebra (or not a valid tensor at
+        # all: whole-tensor search then says why)
         return None
     return B if len(B) >= 2 else None
 

@@ -124,7 +124,7 @@ def _kernel_rows(M) -> list[list[int]]:
 
 
 def algebra_blocks(tensor: object, *, seed: int = 0, tries: int = 8,
-                   units: bool = True) -> AlgebraBlocks:
+                   units: bool = True, min_blocks: int = 1) -> AlgebraBlocks:
     """The direct-sum blocks of the structure tensor of a semisimple algebra over Q.
 
     ``tensor[a, b, c]`` is the coefficient of ``e_c`` in ``e_a e_b`` (a word tensor of ``xy``,
@@ -132,7 +132,8 @@ def algebra_blocks(tensor: object, *, seed: int = 0, tries: int = 8,
     the ideals do not split the tensor (not a semisimple algebra).  ``seed`` and ``tries``: the
     random central elements tried (the one with the most blocks is kept).  With ``units``, a
     block ``M_d(Q)`` gets the basis of its matrix units (``_units``), in which its tensor is
-    exactly ``<d,d,d>``.
+    exactly ``<d,d,d>``.  With fewer than ``min_blocks`` blocks the matrix units are not looked
+    for (a caller that needs a split only saves their cost).
 
     >>> from wordtensor import word_tensor
     >>> algebra_blocks(word_tensor("S3", "xy")).sizes   # Q[S3] = Q + Q + M_2(Q)
@@ -202,7 +203,7 @@ def algebra_blocks(tensor: object, *, seed: int = 0, tries: int = 8,
     split = [False] * len(sizes)
     for i, (a, b) in enumerate(zip(offs[:-1], offs[1:])):
         d = math.isqrt(sizes[i])
-        if not units or d * d != sizes[i] or d < 2:
+        if not units or len(sizes) < min_blocks or d * d != sizes[i] or d < 2:
             continue
         D = dens[i]
         exact = np.array([Fraction(int(x), D) for x in tensors[i].flat],
