@@ -8,9 +8,10 @@ many random restarts of a local solver, run side by side as one batched tensor p
   searches), ``"als"`` (regularised alternating least squares with extrapolation) and ``"adam"``
   (a gradient method), each with a regularisation that decays to exactly zero and a final
   polish, or a portfolio of them (the default ``"auto"``: ALS and LM sharing the time by their
-  measured successes per second).  Success is declared only when the relative Frobenius error,
-  recomputed independently in float64 from the returned factors against the input, is below
-  ``tol``.
+  measured successes per second; for a large structure tensor of a semisimple algebra, such as
+  a group algebra, the search block by block, with the block ranks found by search).
+  Success is declared only when the relative Frobenius error, recomputed independently in
+  float64 from the returned factors against the input, is below ``tol``.
 * :func:`cp_rank` -- scans ranks downwards, reporting success rates, best errors and
   border-rank symptoms (diverging or cancelling components).
 * :func:`exactify` -- rounds a numerical decomposition to small rationals (after gauge moves
@@ -130,9 +131,18 @@ def cp_search(tensor: object, rank: int, *, restarts: int = 20, random_state: ob
         ``"als"`` (alternating least squares with line search) or ``"adam"`` (any size;
         polished by LM or plain ALS at the end); a portfolio such as ``"als+lm"`` or
         ``["als", "lm"]`` (each method keeps its own batch of restarts; the time is shared
-        by their measured successes per second, each keeping at least 10%); or ``"auto"``
-        (default): the portfolio of :func:`auto_methods` -- ALS and LM while ``P`` is at most
-        ``AUTO_LM_PARAMS`` = 300, ALS alone above (a measured rule).
+        by their measured successes per second, each keeping at least 10%); ``"auto"``
+        (default): above ``AUTO_BLOCK_PARAMS`` = 600 unknowns, when ``tensor`` is the structure
+        tensor of a semisimple algebra with two or more blocks (:func:`algebra_blocks`; the
+        word ``xy`` of a group), block by block: a rank per block found by search (downwards
+        from an explicit decomposition, never below a proven floor), the blocks mapped back
+        and verified on the whole tensor (``method="auto:blocks"`` and ``block_ranks`` in the
+        result; if the block ranks add up to more than ``rank``, the whole tensor is searched
+        after them); otherwise the whole-tensor portfolio of :func:`auto_methods` -- ALS and
+        LM while ``P`` is at most ``AUTO_LM_PARAMS`` = 300, ALS alone above (measured rules);
+        ``"blocks"``: the block path at any size, without the whole-tensor fallback.  On the
+        block path ``restarts``, ``time_limit`` (in all), ``callback`` and the solver options
+        apply to each block search, and ``random_state`` seeds them all.
     device, dtype : where and in which precision the solver runs (``"cpu"``, ``"cuda"``;
         float64 is needed to reach ``tol = 1e-10``).
     batch_size : restarts each method runs side by side (default on the CPU: 16 for ALS and
@@ -163,17 +173,39 @@ def cp_search(tensor: object, rank: int, *, restarts: int = 20, random_state: ob
     >>> res.success, res.cp.factors[0].shape
     (True, (4, 7))
     """
+    rank = _pos_int("rank", rank)
+    restarts = _pos_int("restarts", restarts)
+    if not (isinstance(tol, (int, float)) and 0 < tol < 1):
+        raise WordTensorError(f"tol must be in (0, 1), got {tol!r}")
+    methods = _methods(method)
+    opts = dict(restarts=restarts, random_state=_seed(random_state), tol=float(tol),
+                device=device, dtype=dtype, batch_size=batch_size, max_iter=max_iter,
+                stop_on_success=stop_on_success, time_limit=time_limit, progress=progress,
+                callback=callback, solver_options=solver_options, kicks=kicks, threads=threads)
+    if methods == ["blocks"] or (methods == ["auto"] and init is None):
+        from ._auto import block_plan
+
+        B = block_plan(tensor, rank, force=methods == ["blocks"])
+        if B is not None:
+            from ._auto import by_blocks
+
+            return by_blocks(tensor, rank, B, whole=_whole, fallback=methods == ["auto"], **opts)
+        if methods == ["blocks"]:
+            raise WordTensorError("method='blocks' needs the structure tensor of a semisimple "
+                                  "algebra with at least two blocks (algebra_blocks)")
+    return _whole(tensor, rank, methods, init=init, **opts)
+
+
+def _whole(tensor: object, rank: int, methods: list[str], *, random_state: int, dtype: object,
+           device: object, threads: int | None, **options) -> CPSearchResult:
+    """Whole-tensor search (``cp_search`` without the block path); ``methods == ["auto"]``
+    runs the portfolio of :func:`auto_methods`."""
     import torch
 
     from ._problem import as_problem
     from ._search import run
     from ._threads import cpu_threads
 
-    rank = _pos_int("rank", rank)
-    restarts = _pos_int("restarts", restarts)
-    if not (isinstance(tol, (int, float)) and 0 < tol < 1):
-        raise WordTensorError(f"tol must be in (0, 1), got {tol!r}")
-    methods = _methods(method)
     if isinstance(dtype, str):
         dtype = getattr(torch, dtype, None)
     problem = as_problem(tensor, device=device, dtype=dtype)
@@ -186,27 +218,23 @@ def cp_search(tensor: object, rank: int, *, restarts: int = 20, random_state: ob
         methods, label = auto_methods(P), "auto"
     work = ((P**3 / 3 if "lm" in methods else 0) + problem.nnz * rank * problem.ndim)
     with torch.no_grad(), cpu_threads(threads, problem.device, work):
-        return run(problem, tensor, rank, method=methods, restarts=restarts,
-                   random_state=_seed(random_state), tol=float(tol), batch_size=batch_size,
-                   max_iter=max_iter, stop_on_success=stop_on_success, time_limit=time_limit,
-                   init=init, progress=progress, callback=callback,
-                   solver_options=solver_options, kicks=kicks, problem64=problem64,
-                   label=label)
+        return run(problem, tensor, rank, method=methods, random_state=random_state,
+                   problem64=problem64, label=label, **options)
 
 
 def _methods(method: object) -> list[str]:
     """``"auto"``, one method, ``"als+lm"`` or a sequence of methods, as a list."""
     if isinstance(method, str):
-        parts = ["auto"] if method == "auto" else method.split("+")
+        parts = [method] if method in ("auto", "blocks") else method.split("+")
     elif isinstance(method, (list, tuple)) and method and all(isinstance(m, str) for m in method):
         parts = list(method)
     else:
         raise WordTensorError(f"method must be a string or a sequence of strings, got {method!r}")
-    if parts != ["auto"]:
+    if parts not in (["auto"], ["blocks"]):
         bad = [m for m in parts if m not in METHODS]
         if bad or len(set(parts)) != len(parts):
-            raise WordTensorError(f"unknown or repeated method in {method!r}: choose auto, one "
-                                  f"of {', '.join(METHODS)}, or a portfolio such as 'als+lm'")
+            raise WordTensorError(f"unknown or repeated method in {method!r}: choose auto, blocks, "
+                                  f"one of {', '.join(METHODS)}, or a portfolio such as 'als+lm'")
     return parts
 
 
@@ -308,7 +336,10 @@ def exactify(cp: object, tensor: object, *, max_denominator: int = 12, atol: flo
     along the manifold (``seed``); ``time_limit`` seconds in all.  Returns a
     :class:`Certificate` whose ``exact`` says whether the certificate is exact (checked in
     integer arithmetic) or only numerical.  Not every fit has a rational point near it: try
-    another fit (:func:`block_search` does, ``exact_tries`` times).
+    another fit (:func:`block_search` does, ``exact_tries`` times).  ``cp`` may also be a
+    :class:`CPSearchResult` of :func:`cp_search`: one found block by block (``method ==
+    "auto:blocks"``) is exactified block by block (``time_limit`` per block type), mapped back
+    and verified on ``tensor`` (its zero components dropped); another, through its ``cp``.
 
     >>> import numpy as np
     >>> from fusion.algebras import strassen, matmul_tensor
@@ -322,6 +353,17 @@ def exactify(cp: object, tensor: object, *, max_denominator: int = 12, atol: flo
     from ._exact import exactify as _exactify
     from ._threads import cpu_threads
 
+    if isinstance(cp, CPSearchResult):
+        if cp.method == "auto:blocks" and cp.success:
+            from ._blocks import exactify_blocks
+
+            def each(c, T, time_limit):
+                return exactify(c, T, max_denominator=max_denominator, atol=atol,
+                                time_limit=time_limit, seed=seed, device=device,
+                                threads=threads)
+
+            return exactify_blocks(cp, tensor, exactify=each, time_limit=time_limit)
+        cp = cp.cp
     with torch.no_grad(), cpu_threads(threads, torch.device(device), 0.0):
         return _exactify(cp, tensor, max_denominator=max_denominator, atol=atol,
                          time_limit=time_limit, seed=seed, device=device)

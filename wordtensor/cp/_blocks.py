@@ -124,7 +124,7 @@ def _kernel_rows(M) -> list[list[int]]:
 
 
 def algebra_blocks(tensor: object, *, seed: int = 0, tries: int = 8,
-                   units: bool = True) -> AlgebraBlocks:
+                   units: bool = True, min_blocks: int = 1) -> AlgebraBlocks:
     """The direct-sum blocks of the structure tensor of a semisimple algebra over Q.
 
     ``tensor[a, b, c]`` is the coefficient of ``e_c`` in ``e_a e_b`` (a word tensor of ``xy``,
@@ -132,7 +132,8 @@ def algebra_blocks(tensor: object, *, seed: int = 0, tries: int = 8,
     the ideals do not split the tensor (not a semisimple algebra).  ``seed`` and ``tries``: the
     random central elements tried (the one with the most blocks is kept).  With ``units``, a
     block ``M_d(Q)`` gets the basis of its matrix units (``_units``), in which its tensor is
-    exactly ``<d,d,d>``.
+    exactly ``<d,d,d>``.  With fewer than ``min_blocks`` blocks the matrix units are not looked
+    for (a caller that needs a split only saves their cost).
 
     >>> from wordtensor import word_tensor
     >>> algebra_blocks(word_tensor("S3", "xy")).sizes   # Q[S3] = Q + Q + M_2(Q)
@@ -202,7 +203,7 @@ def algebra_blocks(tensor: object, *, seed: int = 0, tries: int = 8,
     split = [False] * len(sizes)
     for i, (a, b) in enumerate(zip(offs[:-1], offs[1:])):
         d = math.isqrt(sizes[i])
-        if not units or d * d != sizes[i] or d < 2:
+        if not units or len(sizes) < min_blocks or d * d != sizes[i] or d < 2:
             continue
         D = dens[i]
         exact = np.array([Fraction(int(x), D) for x in tensors[i].flat],
@@ -251,6 +252,66 @@ def search_tensor(blocks: AlgebraBlocks, i: int) -> tuple[np.ndarray, np.ndarray
     return X, L, Li.T
 
 
+def _certificate(B: AlgebraBlocks, certs: list, cp, error: float, target, spent: float,
+                 failed: str):
+    """The certificate of the whole tensor from the blocks' certificates (None: no fit)."""
+    from tensorly.cp_tensor import CPTensor
+
+    from ._exact import Certificate, verify_exact
+    from ._verify import relative_error
+
+    if all(c is not None and c.exact for c in certs):
+        fr = B.to_tensor_basis_exact([c.fractions for c in certs])
+        ok = verify_exact(fr, target)
+        Ff = [np.array(f, dtype=np.float64) for f in fr]
+        cp_ex = CPTensor((np.ones(Ff[0].shape[1]), Ff))
+        return Certificate(ok, cp_ex, fr if ok else None, relative_error(cp_ex, target),
+                           int(sum(np.count_nonzero(f) for f in Ff)),
+                           int(max(x.denominator for f in fr for x in f.flat)),
+                           sum(c.pins for c in certs), spent,
+                           "exact blocks mapped to the tensor's basis and verified there"
+                           if ok else "exact blocks did not map to an exact decomposition")
+    bad = [i for i, c in enumerate(certs) if c is None or not c.exact]
+    return Certificate(False, cp, None, error, int(sum(np.count_nonzero(
+        np.abs(f) > 1e-12) for f in cp.factors)), 0,
+        sum(c.pins for c in certs if c is not None), spent,
+        f"blocks {bad} (sizes {[B.sizes[i] for i in bad]}) not exactified in {failed}")
+
+
+def exactify_blocks(result, tensor: object, *, exactify, time_limit: float = 60.0):
+    """Exactify a block-path :class:`~wordtensor.cp.CPSearchResult` block by block: its
+    factors are taken back to each block's integer basis, each block type is exactified once
+    (``time_limit`` seconds), and the rational factors are mapped to the tensor's basis and
+    verified there (zero components are dropped).  A block whose fit has no rational point
+    nearby gives a numerical certificate; ``block_search(tensor, result.block_ranks,
+    blocks=result.blocks, exact=True)`` then tries fresh fits."""
+    from tensorly.cp_tensor import CPTensor
+
+    from ._verify import Target, cp_arrays, relative_error
+
+    B, ranks = result.blocks, [int(r) for r in result.block_ranks]
+    w, F = cp_arrays(result.cp)
+    F = [F[0] * w] + F[1:]
+    Q = np.array(B.basis, dtype=np.float64)
+    Qinv = np.array(B.inverse, dtype=np.float64)
+    certs, cps, cache, spent, start = [], [], {}, 0.0, 0
+    for span, D, r, T in zip(B._spans(), B.denominators, ranks, B.tensors):
+        cols = slice(start, start + r)
+        start += r
+        f = [Q[:, span].T @ F[0][:, cols], Q[:, span].T @ F[1][:, cols],
+             D * (Qinv[span] @ F[2][:, cols])]
+        cps.append(CPTensor((np.ones(r), f)))
+        key = np.asarray(T).tobytes() + b"".join(np.round(x, 9).tobytes() for x in f)
+        if key not in cache:
+            cache[key] = exactify(cps[-1], T, time_limit=time_limit)
+            spent += cache[key].seconds
+        certs.append(cache[key])
+    cp = B.to_tensor_basis(cps)
+    target = Target(tensor)
+    return _certificate(B, certs, cp, relative_error(cp, target), target, spent,
+                        "one fit; block_search(..., exact=True) tries fresh fits")
+
+
 def block_search(tensor: object, ranks, *, cp_search, exactify,
                  blocks: AlgebraBlocks | None = None,
                  exact: bool = False, exact_time_limit: float = 60.0, exact_tries: int = 3,
@@ -261,7 +322,6 @@ def block_search(tensor: object, ranks, *, cp_search, exactify,
 
     from tensorly.cp_tensor import CPTensor
 
-    from ._exact import Certificate, verify_exact
     from ._results import BlockSearchResult
     from ._verify import Target, cp_arrays, relative_error
 
@@ -297,24 +357,8 @@ def block_search(tensor: object, ranks, *, cp_search, exactify,
     success = all(r.success for r in results) and error < tol
     cert = None
     if exact and success:
-        if all(c is not None and c.exact for c in certs):
-            fr = B.to_tensor_basis_exact([c.fractions for c in certs])
-            ok = verify_exact(fr, target)
-            Ff = [np.array(f, dtype=np.float64) for f in fr]
-            cp_ex = CPTensor((np.ones(Ff[0].shape[1]), Ff))
-            cert = Certificate(ok, cp_ex, fr if ok else None, relative_error(cp_ex, target),
-                               int(sum(np.count_nonzero(f) for f in Ff)),
-                               int(max(x.denominator for f in fr for x in f.flat)),
-                               sum(c.pins for c in certs), spent,
-                               "exact blocks mapped to the tensor's basis and verified there"
-                               if ok else "exact blocks did not map to an exact decomposition")
-        else:
-            bad = [i for i, c in enumerate(certs) if c is None or not c.exact]
-            cert = Certificate(False, cp, None, error, int(sum(np.count_nonzero(
-                np.abs(f) > 1e-12) for f in cp.factors)), 0,
-                sum(c.pins for c in certs if c is not None), spent,
-                f"blocks {bad} (sizes {[B.sizes[i] for i in bad]}) not exactified in "
-                f"{exact_tries} fits each; numerical certificate")
+        cert = _certificate(B, certs, cp, error, target, spent,
+                            f"{exact_tries} fits each; numerical certificate")
     return BlockSearchResult(cp=cp, error=error, success=success, rank=sum(ranks), blocks=B,
                              results=results, seconds=time.perf_counter() - t0,
                              certificate=cert)

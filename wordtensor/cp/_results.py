@@ -75,6 +75,14 @@ class CPSearchResult:
     restarts, ``seconds`` is the wall time of the whole search and ``seconds_to_first`` the wall
     time until the first verified success (``inf`` if none). ``history`` holds one
     :class:`Attempt` per restart and ``symptoms`` the border-rank symptoms of ``cp``.
+
+    When ``method="auto"`` searched block by block (``method`` is then ``"auto:blocks"``;
+    see :func:`~wordtensor.cp.cp_search`), ``blocks`` holds the
+    :class:`~wordtensor.cp.AlgebraBlocks`, ``block_ranks`` the rank found for each block (their
+    sum is at most ``rank``; the rest are zero components), ``history`` the restarts of the
+    block searches (their ``method`` names the blocks and the rank) and ``successes`` is 1 for
+    the decomposition assembled.  ``note`` says why a block search failed (the whole tensor is
+    searched then, and its restarts follow in ``history``).
     """
 
     cp: object
@@ -89,6 +97,9 @@ class CPSearchResult:
     seconds_to_first: float
     history: list[Attempt] = field(default_factory=list)
     symptoms: Symptoms | None = None
+    block_ranks: tuple[int, ...] | None = None
+    blocks: object | None = None
+    note: str = ""
 
     @property
     def success_rate(self) -> float:
@@ -97,7 +108,8 @@ class CPSearchResult:
     def __repr__(self) -> str:
         return (f"CPSearchResult(rank={self.rank}, method={self.method!r}, success={self.success}, "
                 f"error={self.error:.3g}, successes={self.successes}/{self.attempts}, "
-                f"seconds={self.seconds:.3g})")
+                f"seconds={self.seconds:.3g}"
+                + (f", block_ranks={list(self.block_ranks)}" if self.block_ranks else "") + ")")
 
 
 @dataclass(frozen=True)
