@@ -15,7 +15,6 @@ import math
 import time
 
 import numpy as np
-from tensorly.cp_tensor import CPTensor
 
 from wordtensor import WordTensor
 
@@ -33,20 +32,24 @@ SEARCH = ("numerical CP search (wordtensor.cp.cp_search), rounded to rationals b
           "wordtensor.cp.exactify and verified in integer arithmetic")
 
 
-def _exact(cp: CPTensor, T: WordTensor, seconds: float) -> tuple[Rational | None, str]:
+def _exact(fit, T: WordTensor, seconds: float) -> tuple[Rational | None, str]:
     """Rational factors of a fit of δ (``rationalize`` first, then ``exactify``), or None, with
-    a one-line account."""
+    a one-line account. ``fit`` is a CPTensor or a search result; a result that
+    ``cp_search`` found block by block (``method="auto:blocks"``) is exactified block by block,
+    so its size is that of its largest block."""
     from wordtensor.cp import exactify  # torch: only --search needs it
 
+    blocks = getattr(fit, "method", None) == "auto:blocks"
+    cp = fit.cp if hasattr(fit, "cp") else fit
     rat = rationalize(cp, T)
     if rat is not None:
         return rat, "rounded to small rationals"
     if seconds <= 0:
         return None, "no time left to exactify"
     params = int(cp.factors[0].shape[1]) * sum(f.shape[0] for f in cp.factors)
-    if params > EXACTIFY_MAX_PARAMS:
+    if params > EXACTIFY_MAX_PARAMS and not blocks:
         return None, f"too large to exactify ({params} parameters > {EXACTIFY_MAX_PARAMS})"
-    cert = exactify(cp, T, time_limit=seconds)
+    cert = exactify(fit if blocks else cp, T, time_limit=seconds)
     if not cert.exact:
         return None, f"exactify: {cert.note}"
     nums, dens = [], []
@@ -121,7 +124,7 @@ def search_improve(T: WordTensor, dec: TripletDecomposition | None, lower: int, 
 
     fits = bisect_search(T, lower, upper, budget / 3, restarts, seed, records, "tensor")
     for rank, res in sorted(fits, key=lambda f: f[0]):
-        rat, note = _exact(res.cp, T, min(30.0, left()))
+        rat, note = _exact(res, T, min(30.0, left()))
         records.append({"target": "tensor", "rank": rank, "success": rat is not None,
                         "exactified": rat is not None,
                         "note": note})
