@@ -243,6 +243,8 @@ def test_numerical_fits_never_become_exact(monkeypatch, capsys):
     monkeypatch.setattr(cp_module, "exactify", lambda *a, **k: Failed())
     monkeypatch.setattr("fusion.ranks.search.rationalize", lambda *a, **k: None)
     monkeypatch.setattr(candidates_module, "catalogued_bound", lambda T: None)
+    # without the coset slices too (9 for S3 [x,y]), so that the search has room below the bound
+    monkeypatch.setattr(candidates_module, "coset_slice_bound", lambda T: None)
     base = rank_bounds("S3", "xyXY")
     rep = rank_bounds("S3", "xyXY", search=True, search_seconds=10)
     assert (rep.upper, rep.upper_method) == (base.upper, base.upper_method)

@@ -203,7 +203,7 @@ def upper_candidates(T: WordTensor, *, cover: bool = True) -> tuple[list[UpperBo
             if is_multiplication(T.word):
                 xy = next(c for c in cands if c.method == "constructive")
                 refs += block_references(xy.details["blocks"])[1:]
-            if any(b.method == "sandwich" for b in bc.boxes):
+            if any(b.method.startswith("sandwich") for b in bc.boxes):
                 refs.append(SANDWICH)
             cands.append(UpperBound(bc.bound, "box cover", "constructive", tuple(refs),
                                     lambda: box_cover_cp(dec, bc), {}))

@@ -27,6 +27,7 @@ import numpy as np
 from tensorly.cp_tensor import CPTensor
 
 from wordtensor import Group, WordTensor
+from wordtensor.linalg import PRIME
 
 from .certificates import UpperBound
 
@@ -126,8 +127,6 @@ def _greedy_basis(cands: list[tuple[int, np.ndarray]], n: int) -> list[int]:
     the greedy algorithm on their linear matroid (independence mod a 62-bit prime implies it
     over Q)."""
     import flint
-
-    from wordtensor.linalg import PRIME
 
     order = sorted(range(len(cands)), key=lambda i: (cands[i][0], i))
     chosen: list[int] = []
