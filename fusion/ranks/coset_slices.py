@@ -171,9 +171,9 @@ def coset_slice_bound(T: WordTensor) -> UpperBound | None:
     >>> from wordtensor import word_tensor
     >>> from fusion.ranks.certificates import certify
     >>> T = word_tensor("A4", "[x,y]")
-    >>> ub = coset_slice_bound(T)       # 33 by the slice ranks, the commuting pairs become J
-    >>> ub.rank, ub.method, ub.certificate
-    (28, 'coset slices(mode 2)', 'exact')
+    >>> ub = coset_slice_bound(T)       # 33 by the slice ranks; J and the cosets of V4: 25
+    >>> ub.rank, ub.method, ub.certificate, ub.details["rows_by_normal_subgroup_order"]
+    (25, 'coset slices(mode 2)', 'exact', {1: 11, 4: 1})
     >>> certify(ub, T)["exact_check"]
     'support'
     """
