@@ -73,6 +73,7 @@ def row(spec: str, word: str, progress=None) -> dict:
 SHORT = [("Wedderburn for the k-fold", "block chains"), ("Wedderburn", "Wedderburn"),
          ("composition", "composition"), ("push-forward", "push-forward"),
          ("module structure", "conjugation module"), ("relabelling", "relabelling"),
+         ("slices in a basis", "coset slices"), ("sandwich", "sandwich"),
          ("slices", "slices"), ("multilinear rank", "Tucker"),
          ("found by the numerical CP search", "CP search + exactify (catalogued)"),
          ("numerical CP search", "CP search + exactify"), ("Strassen, \"Gaussian", "Strassen 1969"),
@@ -240,7 +241,12 @@ def markdown(rows: list[dict], command: str, total: float, scale: list[dict] | N
         "action tensor of R[G] on the conjugation module, Σ_ψ R(⟨d_ψ, d_ψ, m_ψ⟩); "
         "`catalogued certificate` = rational factors found by CP search and exactified "
         "(`scripts/find_certificates.py`), verified in integer arithmetic on use; `slices(m)` = "
-        "exact 0/1 factors from the slices along mode m; `box cover` = the minimal box cover of "
+        "exact 0/1 factors from the slices along mode m; `coset slices(m)` = the slices of "
+        "δ ×_m P for the cheapest invertible P whose rows are indicators of cosets of normal "
+        "subgroups (the all-ones row turns the commuting-pairs slice of [x,y] into J, rank 1), "
+        "each factored exactly over Q; `koszul-young` = the Koszul–Young flattening with one "
+        "mode projected to 2p + 1 dimensions (p ≤ 3), ⌈rank / C(2p, p)⌉, rank mod a prime; "
+        "`box cover` = the minimal box cover of "
         "the support (scipy MILP over candidate boxes), each box bounded by its multilinear rank "
         "or by the algebra decomposition. *certificate*: `exact` = rational factors verified in "
         "integer arithmetic; `constructive` = a theorem-backed construction evaluated in floating "

@@ -2,7 +2,8 @@
 
 :func:`upper_candidates` gathers, as :class:`~fusion.ranks.certificates.UpperBound` records:
 
-* the slices (exact 0/1 factors, any number of variables);
+* the slices (exact 0/1 factors, any number of variables), and for two variables the slices
+  in the cheapest basis of coset indicators (:mod:`fusion.ranks.coset_slices`, exact rational);
 * for ``xy`` the block-by-block construction; for a word whose table is xy with relabelled
   inputs the same factors, rows permuted;
 * composition: a word u1(x1)·…·uk(xk) from the product tensor of the subgroup its images
@@ -30,6 +31,7 @@ from .box_cover import box_cover, box_cover_cp
 from .catalogue import catalogued_bound
 from .certificates import UpperBound
 from .compose import product_form, pull_back_bounds
+from .coset_slices import coset_slice_bound
 from .module import conjugation_bound, conjugation_form
 from .relabel import multiplication_equivalence, relabel_factors, relabelled_words
 from .sandwich import SANDWICH, sandwich_boxes
@@ -160,6 +162,9 @@ def upper_candidates(T: WordTensor, *, cover: bool = True) -> tuple[list[UpperBo
     G = T.group
     guard_memory(T)
     cands = [slice_bound(T)]
+    coset = coset_slice_bound(T) if not is_multiplication(T.word) else None
+    if coset is not None and coset.rank < cands[0].rank:
+        cands.append(coset)
     catalogued = catalogued_bound(T)
     if catalogued is not None:
         cands.append(catalogued)
@@ -198,7 +203,7 @@ def upper_candidates(T: WordTensor, *, cover: bool = True) -> tuple[list[UpperBo
             if is_multiplication(T.word):
                 xy = next(c for c in cands if c.method == "constructive")
                 refs += block_references(xy.details["blocks"])[1:]
-            if any(b.method == "sandwich" for b in bc.boxes):
+            if any(b.method.startswith("sandwich") for b in bc.boxes):
                 refs.append(SANDWICH)
             cands.append(UpperBound(bc.bound, "box cover", "constructive", tuple(refs),
                                     lambda: box_cover_cp(dec, bc), {}))

@@ -39,8 +39,9 @@ __all__ = ["koszul_young_matrix", "koszul_young_bound", "koszul_young_bounds"]
 
 #: Projection entries are drawn uniformly from [-_ENTRY, _ENTRY].
 _ENTRY = 1 << 10
-#: The largest side of a Koszul–Young matrix formed by default (≈ 4 s for its rank).
-MAX_DIM = 2000
+#: The largest side of a Koszul–Young matrix formed by default: p = 3 on a tensor of side 60
+#: (A5) is C(7, 4)·60 = 2100, its rank mod p ≈ 2.5 s and 250 MiB.
+MAX_DIM = 2100
 #: p ≥ 3 is tried on a grouping only if p − 1 came within this much of its ceiling.
 _SLACK = 2
 

@@ -39,6 +39,11 @@ SANDWICH = ("sandwich: the slices of the output block phi of u(x) y u(x) are X -
 MAX_D = 8
 #: Twisted covers are tried while n·D² (their number of candidates) is at most this.
 TWIST_MAX = 1600
+#: The greedy covers depend on the orthonormal basis of the bsc's module: while n·D² is at most
+#: BASIS_MAX, BASIS_TRIES seeded random orthogonal changes of basis are tried besides the
+#: given one (and the twisted operators on every a-bsc), and each box keeps its best cover.
+BASIS_MAX = 400
+BASIS_TRIES = 16
 
 
 def sandwich_form(word: Word) -> tuple[Word, int, bool] | None:
@@ -153,45 +158,72 @@ def sandwich_boxes(dec: TripletDecomposition) -> dict:
     G, F = dec.group, dec.basis
     n = G.order
     img = u.table(G)
-    out = {}
+    out: dict = {}
     bl = bscs(G)
     projectors = [b.projector for b in bl]
-
-    def basis(P):  # orthonormal basis of the image of a projector
-        w, V = np.linalg.eigh(P)
-        return V[:, w > 0.5]
 
     def box_sets(psis, phi):
         return ((phi,), tuple(psis), (phi,)) if swapped else (tuple(psis), (phi,), (phi,))
 
     for phi, (b, c) in enumerate(zip(bl, plancherel_weights(G))):
-        R = b.matrices
-        D = R.shape[1]
+        D = b.matrices.shape[1]
         if D > MAX_D:
             continue
-        V = R.reshape(n, D * D).T
-        U, s, _ = np.linalg.svd(V, full_matrices=False)
-        Bm = U[:, : int(np.sum(s > 1e-9 * s[0]))]  # orthonormal basis of A_φ in vec(M_D)
-        ops = np.array([(Bm.T @ np.kron(R[k], R[k].T) @ Bm).ravel() for k in range(n)])
-        Fa = ops[img]  # (n, s²): the slice of δ_w at a
-        plain = [R[g] for g in range(n)]
         psis = [p for p in range(len(bl))
                 if ((phi, p, phi) if swapped else (p, phi, phi)) in dec.blocks]
-        good, bad = [], []
-        for p in psis:
-            hit = _cover_box(Fa, basis(projectors[p]), plain, Bm, R, c, e, swapped,
+        tries = BASIS_TRIES if D > 1 and n * D * D <= BASIS_MAX else 0
+        for Q in _orthogonal_bases(D, tries):
+            R = np.einsum("ji,gjk,kl->gil", Q, b.matrices, Q) if tries else b.matrices
+            found = _phi_boxes(R, c, psis, img, projectors, e, swapped, box_sets, F, phi)
+            for sets, hit in found.items():
+                if sets not in out or hit[0] < out[sets][0]:
+                    out[sets] = hit
+    return out
+
+
+def _orthogonal_bases(D: int, tries: int) -> list[np.ndarray]:
+    """The identity and ``tries`` seeded random orthogonal D × D matrices (QR of a Gaussian
+    matrix, the signs fixed by a positive diagonal of R, so each is well defined)."""
+    rng = np.random.default_rng(0)
+    out = [np.eye(D)]
+    for _ in range(tries):
+        Q, Rq = np.linalg.qr(rng.standard_normal((D, D)))
+        out.append(Q * np.sign(np.where(np.diag(Rq) == 0, 1.0, np.diag(Rq))))
+    return out
+
+
+def _phi_boxes(R, c, psis, img, projectors, e, swapped, box_sets, F, phi):
+    """The sandwich boxes of output bsc φ for the representation matrices R (n × D × D, in an
+    orthonormal basis of φ's module): box sets -> (rank, method, CPTensor in the box's Fourier
+    coordinates)."""
+    n, D = R.shape[0], R.shape[1]
+    out = {}
+
+    def basis(P):  # orthonormal basis of the image of a projector
+        w, V = np.linalg.eigh(P)
+        return V[:, w > 0.5]
+
+    V = R.reshape(n, D * D).T
+    U, s, _ = np.linalg.svd(V, full_matrices=False)
+    Bm = U[:, : int(np.sum(s > 1e-9 * s[0]))]  # orthonormal basis of A_φ in vec(M_D)
+    ops = np.array([(Bm.T @ np.kron(R[k], R[k].T) @ Bm).ravel() for k in range(n)])
+    Fa = ops[img]  # (n, s²): the slice of δ_w at a
+    plain = [R[g] for g in range(n)]
+    good, bad = [], []
+    for p in psis:
+        hit = _cover_box(Fa, basis(projectors[p]), plain, Bm, R, c, e, swapped,
+                         box_sets([p], phi), F)
+        (good if hit is not None else bad).append(p)
+    if good:
+        P = sum(projectors[p] for p in good)
+        hit = _cover_box(Fa, basis(P), plain, Bm, R, c, e, swapped, box_sets(good, phi), F)
+        if hit is not None:
+            out[box_sets(good, phi)] = (hit[0], "sandwich", hit[1])
+    if n * D * D <= TWIST_MAX:
+        twisted = plain + [R[g] @ N for g in range(n) for N in _twists(D)]
+        for p in bad:
+            hit = _cover_box(Fa, basis(projectors[p]), twisted, Bm, R, c, e, swapped,
                              box_sets([p], phi), F)
-            (good if hit is not None else bad).append(p)
-        if good:
-            P = sum(projectors[p] for p in good)
-            hit = _cover_box(Fa, basis(P), plain, Bm, R, c, e, swapped, box_sets(good, phi), F)
             if hit is not None:
-                out[box_sets(good, phi)] = (hit[0], "sandwich", hit[1])
-        if n * D * D <= TWIST_MAX:
-            twisted = plain + [R[g] @ N for g in range(n) for N in _twists(D)]
-            for p in bad:
-                hit = _cover_box(Fa, basis(projectors[p]), twisted, Bm, R, c, e, swapped,
-                                 box_sets([p], phi), F)
-                if hit is not None:
-                    out[box_sets([p], phi)] = (hit[0], "sandwich+twist", hit[1])
+                out[box_sets([p], phi)] = (hit[0], "sandwich+twist", hit[1])
     return out
