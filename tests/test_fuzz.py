@@ -389,7 +389,9 @@ HOSTILE = [
     ["groups", "--order", "0"], ["groups", "--order", "5-3"], ["groups", "--order", "1-1000000000"],
     ["surrogate", "S3", "xy", "--steps", "10.5"], ["surrogate", "S3", "xy", "--steps", "1e40"],
     ["surrogate", "S3", "xy", "--lr", "inf"], ["surrogate", "S3", "xy", "--init-scale", "inf"],
-    ["surrogate", "S3", "xy", "--threads", "0"], ["surrogate", "S3", "xy", "--device", "cuda:99"],
+    ["surrogate", "S3", "xy", "--threads", "0"],
+    ["surrogate", "S3", "xy", "--threads", "100000"],  # libgomp could not allocate them: exit 1
+    ["surrogate", "S3", "xy", "--device", "cuda:99"],
     ["surrogate", "S3", "xy", "--device", "gpu"], ["network", "S3", "xy", "--grokfast", "nan"],
     ["phase", "S3", "xy", "--widths", "4", "--fractions", "1", "--rank-bounds", "10", "5"],
     ["compare", "/nonexistent", "--instance", "99"],

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = ["integer", "positive_int", "nonnegative_int", "finite_float", "positive_float",
            "probability", "tolerance", "choice", "dtype", "device", "path", "out_dir", "out_file",
-           "byte_size", "cli_type", "instance"]
+           "byte_size", "cli_type", "instance", "threads", "MAX_THREADS"]
 
 ErrorType = type[WordTensorError]
 
@@ -119,6 +119,24 @@ def positive_int(value, name: str | None, *, maximum: int | None = None,
     wordtensor.errors.ParameterError: --threads must be a whole number >= 1, got 0
     """
     return integer(value, name, minimum=1, maximum=maximum, error=error)
+
+
+#: More CPU threads than this are refused (libgomp cannot allocate ~1e5 of them, and past the
+#: machine's cores more threads only slow a run down).
+MAX_THREADS = 1024
+
+
+def threads(value, name: str | None = "threads", *, error: ErrorType = ParameterError) -> int:
+    """A number of CPU threads: a whole number from 1 to :data:`MAX_THREADS`.
+
+    >>> threads(2)
+    2
+    >>> threads(100000, "--threads")
+    Traceback (most recent call last):
+    ...
+    wordtensor.errors.ParameterError: --threads must be a whole number >= 1 and <= 1024, got 100000
+    """
+    return integer(value, name, minimum=1, maximum=MAX_THREADS, error=error)
 
 
 def nonnegative_int(value, name: str | None, *, maximum: int | None = None,

@@ -21,6 +21,7 @@ from wordtensor.validate import (
     positive_int,
     probability,
 )
+from wordtensor.validate import threads as check_threads
 
 from ..config import DECAYS, DTYPES, LOSSES, OPTIMIZERS, ConfigError, grid
 from ..folders import check_out
@@ -74,7 +75,8 @@ def add_run_options(p: argparse.ArgumentParser, *, log_help: str = "metric/check
     p.add_argument("--out", default=None, help="run folder (default runs/<command>-…)")
     p.add_argument("--resume", action="store_true",
                    help="continue the run in --out (same settings; only --steps may change)")
-    p.add_argument("--threads", type=COUNT, default=None, help="torch CPU threads (>= 1)")
+    p.add_argument("--threads", type=cli_type(check_threads), default=None,
+                   help="torch CPU threads (1 to 1024)")
 
 
 def run_folder(args: argparse.Namespace, kind: str, stem: str | None = None) -> Path:
@@ -92,7 +94,7 @@ def run_folder(args: argparse.Namespace, kind: str, stem: str | None = None) -> 
     nonnegative_int(args.steps, f"{kind}: --steps", **v)
     positive_int(args.seeds, f"{kind}: --seeds", **v)
     if args.threads is not None:
-        positive_int(args.threads, f"{kind}: --threads", **v)
+        check_threads(args.threads, f"{kind}: --threads", **v)
     if args.threads is not None or args.device != "cpu":
         import torch  # heavy: only for a command that trains
 

@@ -12,11 +12,15 @@ import contextlib
 
 import torch
 
+from .. import validate
+
 
 @contextlib.contextmanager
 def cpu_threads(threads: int | None, device: torch.device, work: float):
     """Use ``threads`` torch threads inside the block (``None``: 1 when ``device`` is the CPU
     and ``work`` -- flops of one solver step -- is below 5e7, else leave unchanged)."""
+    if threads is not None:
+        threads = validate.threads(threads, "threads")
     if threads is None:
         threads = 1 if device.type == "cpu" and work < 5e7 else None
     if threads is None:
