@@ -31,9 +31,9 @@ would give each worker one device (``dask worker --resources GPU=1`` and one pro
 """
 
 from .engine import Cell, SweepResult, demo_task, run_cell, run_sweep, without_timing
-from .executors import DaskExecutor, Outcome, SerialExecutor
+from .executors import DaskExecutor, Outcome, SerialExecutor, dask_executor, default_workers
 from .store import CellStore, StoreRef, SweepStoreError
 
 __all__ = ["Cell", "SweepResult", "run_sweep", "run_cell", "without_timing", "demo_task",
-           "DaskExecutor", "SerialExecutor", "Outcome", "CellStore", "StoreRef",
-           "SweepStoreError"]
+           "DaskExecutor", "SerialExecutor", "Outcome", "dask_executor", "default_workers",
+           "CellStore", "StoreRef", "SweepStoreError"]
