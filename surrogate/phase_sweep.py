@@ -243,7 +243,15 @@ def local_workers(cells: int) -> int:
 @dataclass
 class PhaseRun:
     """What :func:`run_phase` did: the folder, the sweep's result, the diagram, the merged
-    summary and the files written."""
+    summary and the files written.
+
+    >>> import tempfile
+    >>> from wordtensor.sweep import SerialExecutor
+    >>> run = run_phase("S3", "xy", [9], [1.0], [0], out=tempfile.mkdtemp(),
+    ...                 settings={"steps": 5}, executor=SerialExecutor(), progress=False)
+    >>> run.complete, run.settings["steps"], sorted(run.files)
+    (True, 5, ['phase.csv', 'phase.json', 'phase.png', 'summary.json'])
+    """
 
     out: Path
     settings: dict
@@ -274,6 +282,21 @@ def run_phase(spec: str, word: str, widths: Sequence[int], fractions: Sequence[f
     by an earlier run with the same settings are not trained again; a folder with other
     settings (or that holds something else) is refused before anything is written
     (:class:`~wordtensor.sweep.SweepStoreError`).
+
+    >>> import tempfile
+    >>> from wordtensor.sweep import SerialExecutor
+    >>> out = tempfile.mkdtemp()
+    >>> run = run_phase("S3", "xy", [9], [0.5], [0, 1], out=out, settings={"steps": 10},
+    ...                 executor=SerialExecutor(), progress=False)
+    >>> more = run_phase("S3", "xy", [4, 9], [0.5], [0, 1], out=out, settings={"steps": 10},
+    ...                  executor=SerialExecutor(), progress=False)   # one more width
+    >>> more.sweep.skipped, more.sweep.computed, more.result.widths
+    (['w9_f0.5'], ['w4_f0.5'], [4, 9])
+    >>> run_phase("S3", "xy", [9], [0.5], [0, 1], out=out, settings={"steps": 20},
+    ...           executor=SerialExecutor())              # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    wordtensor.sweep.store.SweepStoreError: ... other settings (steps: 10, not 20); ...
     """
     cfg = _grid_config(model, spec, word, widths, fractions, seeds, settings or {})
     tensor = cfg.prepare(tensor)  # the size model's refusal comes before the folder is made
@@ -283,7 +306,8 @@ def run_phase(spec: str, word: str, widths: Sequence[int], fractions: Sequence[f
     cells = phase_cells(cfg, model, store_settings)
     if executor is None:
         executor = dask_executor(workers, scheduler, default=local_workers(len(cells)),
-                                 start_method="spawn" if str(device).startswith("cuda") else None)
+                                 start_method="spawn" if str(device).startswith("cuda") else None,
+                                 malloc_trim=False)  # torch: ~4x slower with Dask's trim
     with contextlib.ExitStack() as stack:
         if scheduler is not None:  # a cluster that is not there is refused before the folder
             stack.enter_context(executor)
