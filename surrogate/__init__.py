@@ -30,6 +30,7 @@ _OWNERS = {
     "NetworkResult": ".networks.result", "load_network_run": ".networks.runs",
     "RunFolderError": ".folders",
     "phase_diagram": ".phase", "PhaseResult": ".phase",
+    "run_phase": ".phase_sweep", "phase_cell": ".phase_sweep",
     "network_phase_diagram": ".networks.sweeps",
     "compare": ".comparison", "compare_text": ".comparison",
     "plot_run": ".plots", "plot_curves": ".plots", "plot_phase": ".plots",
@@ -57,4 +58,5 @@ if TYPE_CHECKING:  # the names, for type checkers and IDEs (re-exported through 
     from .networks.sweeps import network_phase_diagram
     from .networks.trainer import BatchedNetwork, train_network
     from .phase import PhaseResult, phase_diagram
+    from .phase_sweep import phase_cell, run_phase
     from .plots import plot_compare, plot_curves, plot_phase, plot_run

@@ -265,8 +265,9 @@ def _describe(h: dict) -> str:
 
 # ------------------------------------------------------------------------------ checks
 def run_kind(path: str | os.PathLike) -> str | None:
-    """The kind of run a folder holds ("surrogate", "network" or "study"), or None when it
-    holds none (it does not exist, or has neither ``config.json`` nor ``study.json``).
+    """The kind of run a folder holds ("surrogate", "network" or "study", or the kind of the
+    sweep of a ``sweep.json``: "phase", "atlas"), or None when it holds none (it does not
+    exist, or has none of ``config.json``, ``study.json``, ``sweep.json``).
 
     >>> import tempfile
     >>> from surrogate.cp import SurrogateConfig, train
@@ -280,6 +281,12 @@ def run_kind(path: str | os.PathLike) -> str | None:
     p = Path(path)
     if (p / "study.json").is_file():
         return "study"
+    if (p / "sweep.json").is_file():  # a wordtensor.sweep store: the phase diagram, the atlas
+        d = read_json(p / "sweep.json")
+        kind = d.get("kind") if isinstance(d, dict) else None
+        if not isinstance(kind, str) or not kind:
+            raise RunFormatError(f"{p / 'sweep.json'} does not say what kind of sweep {p} holds")
+        return kind
     cfg = p / "config.json"
     if not cfg.is_file():
         return None
@@ -304,7 +311,16 @@ def read_json(path: Path):
 
 
 def kind_name(kind: str) -> str:
-    return "a study" if kind == "study" else f"a {kind} run"
+    """How a message names a kind of run folder.
+
+    >>> kind_name("surrogate"), kind_name("study"), kind_name("phase"), kind_name("atlas")
+    ('a surrogate run', 'a study', 'a phase sweep', 'an atlas sweep')
+    """
+    if kind == "study":
+        return "a study"
+    if kind in KINDS:
+        return f"a {kind} run"
+    return f"{'an' if kind[:1] in 'aeiou' else 'a'} {kind} sweep"
 
 
 def check_out(path: str | os.PathLike, kind: str, *, resume: bool = False) -> Path:

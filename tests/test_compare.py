@@ -129,7 +129,7 @@ def test_cli_phase_model_network(tmp_path, capsys):
     out = tmp_path / "phase"
     rc = main(["phase", "S3", "xy", "--model", "network", "--widths", "4", "8", "--fractions",
                "0.5", "1.0", "--seeds", "1", "--steps", "5", "--out", str(out), "--json",
-               "--no-progress"])
+               "--no-progress", "--workers", "1"])
     assert rc == 0
     d = json.loads(capsys.readouterr().out)
     assert d["model"] == "network" and np.array(d["train_acc"]).shape == (2, 2, 1)

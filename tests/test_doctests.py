@@ -48,7 +48,7 @@ def test_readme_examples():
 ROOT = Path(__file__).resolve().parents[1]
 
 #: The documents a reader of the repository starts from.
-DOCUMENTS = ["README.md", "docs/design.md", "notebooks/README.md"]
+DOCUMENTS = ["README.md", "docs/design.md", "docs/phase.md", "notebooks/README.md"]
 
 
 def _resolve(dotted: str) -> object:

@@ -94,7 +94,8 @@ def test_refusals_write_nothing(s3_run, tmp_path, capsys):
         (["network", "S3", "xy", "--width", "8", "--steps", "5", "--no-progress", "--resume",
           "--out", str(s3_run)], ["holds a surrogate run, not a network run"]),
         (["phase", "S3", "xy", "--widths", "9", "--fractions", "1", "--seeds", "1",
-          "--model", "network", "--resume", "--out", str(s3_run)], ["not a network run"]),
+          "--model", "network", "--resume", "--out", str(s3_run)],
+         ["holds a surrogate run, not a phase sweep"]),
         # the data-loss case: a study into a surrogate run used to overwrite its files
         (["study", "S4", "xy", "--quick", "--resume", "--out", str(s3_run)],
          ["holds a surrogate run, not a study"]),

@@ -237,7 +237,8 @@ def test_cli_text_and_phase(tmp_path, capsys):
                "--out", str(tmp_path / "t"), "--no-progress", "--no-plots"])
     assert rc == 0 and "run folder" in capsys.readouterr().out
     rc = main(["phase", "S3", "xy", "--widths", "2", "9", "--fractions", "0.5", "--seeds", "1",
-               "--steps", "10", "--out", str(tmp_path / "p"), "--json", "--no-progress"])
+               "--steps", "10", "--out", str(tmp_path / "p"), "--json", "--no-progress",
+               "--workers", "1"])
     assert rc == 0
     d = json.loads(capsys.readouterr().out)
     assert d["bounds"]["lower"] == 9 and len(d["mean_test_acc"]) == 2

@@ -20,7 +20,6 @@ The folder::
 
 from __future__ import annotations
 
-import os
 import shlex
 import time
 from collections.abc import Sequence
@@ -28,29 +27,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wordtensor import Word, __version__
-from wordtensor.errors import UsageError
 from wordtensor.smallgroups import parse_orders
 from wordtensor.storage import atomic_write
-from wordtensor.sweep import CellStore, DaskExecutor, SweepResult, run_sweep
+from wordtensor.sweep import CellStore, SweepResult, dask_executor, default_workers, run_sweep
 
 from .cells import KIND, atlas_cell, atlas_cells, atlas_settings, split_words
 from .figure import plot_atlas
 from .tables import atlas_csv, atlas_markdown, atlas_rows, atlas_summary
 
 __all__ = ["AtlasRun", "run_atlas", "default_workers", "orders_text"]
-
-
-def default_workers() -> int:
-    """The number of local worker processes when none is given: the CPU cores this process
-    may use.
-
-    >>> default_workers() >= 1
-    True
-    """
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def orders_text(orders: Sequence[int]) -> str:
@@ -141,14 +126,9 @@ def run_atlas(orders: str | Sequence[int], words: str | Sequence[Word | str], ou
     words = split_words(words) if isinstance(words, str) else split_words(
         ",".join(str(w) for w in words))
     settings = atlas_settings(search_seconds, seed)
-    if scheduler is not None and workers is not None:
-        raise UsageError("--workers starts a local cluster; with --scheduler the running "
-                         "cluster's workers do the work (give one of the two)")
-    cells = atlas_cells(orders, words, settings)
     if executor is None:
-        if scheduler is None and workers is None:
-            workers = default_workers()
-        executor = DaskExecutor(workers=workers, scheduler=scheduler)
+        executor = dask_executor(workers, scheduler)
+    cells = atlas_cells(orders, words, settings)
     with CellStore.open(out, KIND, settings) as store:
         result = run_sweep(store, cells, atlas_cell, executor, progress=progress, desc="atlas")
         rows = atlas_rows([result.records.get(c.key) for c in cells],

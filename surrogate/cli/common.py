@@ -79,11 +79,14 @@ def add_run_options(p: argparse.ArgumentParser, *, log_help: str = "metric/check
                    help="torch CPU threads (1 to 1024)")
 
 
-def run_folder(args: argparse.Namespace, kind: str, stem: str | None = None) -> Path:
+def run_folder(args: argparse.Namespace, kind: str, stem: str | None = None, *,
+               resumable: bool = False) -> Path:
     """Check ``--steps``/``--seeds``, apply ``--threads``, check ``--device`` and return the
     run folder — ``--out``, or ``runs/<stem>-<spec>-<word>-<time>`` (stem defaults to
     ``kind``; ``--resume`` needs ``--out``) — checked to be a place a run of ``kind`` may write
     (:func:`surrogate.folders.check_out`), before anything is computed or written.
+    ``resumable``: a folder of this kind is taken without ``--resume`` (a sweep, which always
+    resumes).
 
     >>> ns = argparse.Namespace(threads=None, steps=10, seeds=1, out=None, resume=False,
     ...                         spec="S3", word="[x,y]", device="cpu")
@@ -104,7 +107,7 @@ def run_folder(args: argparse.Namespace, kind: str, stem: str | None = None) -> 
             torch.set_num_threads(args.threads)
         device(args.device, f"{kind}: --device", **v)
     if args.out is not None:
-        return check_out(args.out, kind, resume=args.resume)
+        return check_out(args.out, kind, resume=args.resume or resumable)
     if args.resume:
         raise UsageError(f"{kind}: --resume needs --out DIR (the run folder to continue)")
     stem = re.sub(r"[^A-Za-z0-9_.+-]+", "_", f"{stem or kind}-{args.spec}-{args.word}")

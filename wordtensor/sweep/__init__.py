@@ -1,4 +1,4 @@
-"""Sweeps: many independent cells (a group × a word, a width × a fraction × a seed, ...) run as
+"""Sweeps: many independent cells (a group × a word, a width × a fraction, ...) run as
 tasks on Dask distributed, each finished cell stored as its own file so that a sweep resumes.
 
 * ``store`` — :class:`CellStore`: the folder, its manifest (kind and settings), one JSON file
@@ -9,17 +9,12 @@ tasks on Dask distributed, each finished cell stored as its own file so that a s
   arrives, report what was computed, skipped, failed or lost.
 
 A sweep is a list of :class:`Cell` and a task, a module-level function ``task(params) -> dict``
-that the workers can import. The rank atlas (``fusion.atlas``) is one; a phase-diagram cell (one
-training of a width, a fraction and a seed) is another. Such a task would live in ``surrogate``
-(say ``surrogate.phase.phase_cell``): it builds the word tensor from ``params["spec"]`` and
-``params["word"]``, trains one instance of ``params["width"]``, ``params["fraction"]``,
-``params["seed"]`` (and the step count, learning rate, device, ...) and returns the accuracies
-as JSON. The sweep is then ``Cell(f"w{width}_f{fraction:g}_s{seed}", params)`` for each point
-of the grid, the store opened with kind ``"phase"`` and the training settings (steps, loss,
-optimiser, lr, weight decay, ...) as ``settings``, and ``run_sweep(store, cells, phase_cell,
-DaskExecutor(workers=N))``; the heat map reads the records back. Tasks that train on CUDA work
-in Dask's worker processes because they are spawned (see :class:`DaskExecutor`); a GPU cluster
-would give each worker one device (``dask worker --resources GPU=1`` and one process per GPU).
+that the workers can import. The rank atlas (``fusion.atlas``: ``atlas_cell``, one cell per
+group and word) is one; the phase diagram (``surrogate.phase_sweep``: ``phase_cell``, one cell
+per width and training fraction holding every seed as one batch, ``wordtensor phase``) is
+another. Tasks that train on CUDA work in Dask's worker processes because they are spawned
+(see :class:`DaskExecutor`, ``start_method``); a GPU cluster would give each worker one device
+(``dask worker --resources GPU=1`` and one process per GPU).
 
 >>> import tempfile
 >>> from pathlib import Path
@@ -31,9 +26,9 @@ would give each worker one device (``dask worker --resources GPU=1`` and one pro
 """
 
 from .engine import Cell, SweepResult, demo_task, run_cell, run_sweep, without_timing
-from .executors import DaskExecutor, Outcome, SerialExecutor
+from .executors import DaskExecutor, Outcome, SerialExecutor, dask_executor, default_workers
 from .store import CellStore, StoreRef, SweepStoreError
 
 __all__ = ["Cell", "SweepResult", "run_sweep", "run_cell", "without_timing", "demo_task",
-           "DaskExecutor", "SerialExecutor", "Outcome", "CellStore", "StoreRef",
-           "SweepStoreError"]
+           "DaskExecutor", "SerialExecutor", "Outcome", "dask_executor", "default_workers",
+           "CellStore", "StoreRef", "SweepStoreError"]

@@ -25,13 +25,14 @@ Failures, in Dask's terms:
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from ..errors import UsageError
 
-__all__ = ["Outcome", "SerialExecutor", "DaskExecutor", "Call"]
+__all__ = ["Outcome", "SerialExecutor", "DaskExecutor", "Call", "default_workers", "dask_executor"]
 
 #: One call of a sweep: its key, the function and its positional arguments.
 Call = tuple[str, Callable, tuple]
@@ -100,7 +101,17 @@ class DaskExecutor:
     address (``tcp://host:8786``) it connects to a running cluster and leaves it running.
     ``retries`` is Dask's per-task retry count for exceptions; ``allowed_failures`` is how many
     worker deaths a task survives (set on the scheduler of a ``LocalCluster``; a running
-    cluster keeps its own ``distributed.scheduler.allowed-failures``).
+    cluster keeps its own ``distributed.scheduler.allowed-failures``). ``start_method``
+    (``"spawn"``, ``"forkserver"`` or ``"fork"``) overrides
+    ``distributed.worker.multiprocessing-method`` for the ``LocalCluster``'s worker processes,
+    those it starts at first and those its nannies start again after a death, while the
+    executor is entered (tasks that use CUDA pass ``"spawn"``: a forked worker would inherit
+    the parent's CUDA state); None keeps Dask's setting (``spawn`` by default).
+    ``malloc_trim=False`` leaves glibc's allocator alone in those processes: Dask starts them
+    with ``MALLOC_TRIM_THRESHOLD_=65536`` (``distributed.nanny.pre-spawn-environ``), which
+    also fixes malloc's mmap threshold, so that every array over 128 KiB is mapped and
+    unmapped again; tasks that allocate many such arrays (torch training) run about 4× slower
+    with it.
 
     >>> with DaskExecutor(workers=1) as ex:            # doctest: +SKIP
     ...     [o.value for o in ex.run([("a", pow, (2, 3))])]
@@ -109,18 +120,29 @@ class DaskExecutor:
     Traceback (most recent call last):
     ...
     wordtensor.errors.UsageError: the number of workers must be at least 1, got 0
+    >>> DaskExecutor(workers=1, start_method="threads")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    wordtensor.errors.UsageError: the start method of the worker processes must be spawn, ...
     """
 
     def __init__(self, workers: int | None = None, scheduler: str | None = None, *,
-                 retries: int = 2, allowed_failures: int = 3, **cluster_options):
+                 retries: int = 2, allowed_failures: int = 3, start_method: str | None = None,
+                 malloc_trim: bool = True, **cluster_options):
         if scheduler is None and workers is not None and workers < 1:
             raise UsageError(f"the number of workers must be at least 1, got {workers}")
+        if start_method not in (None, "spawn", "forkserver", "fork"):
+            raise UsageError("the start method of the worker processes must be spawn, "
+                             f"forkserver or fork, got {start_method!r}")
         self.n_workers = workers
         self.scheduler = scheduler
         self.retries = retries
         self.allowed_failures = allowed_failures
+        self.start_method = start_method
+        self.malloc_trim = malloc_trim
         self.cluster_options = cluster_options
         self.client = self.cluster = None
+        self._config = None
         self._depth = 0
 
     def __enter__(self) -> DaskExecutor:
@@ -140,16 +162,41 @@ class DaskExecutor:
                 options = {"n_workers": self.n_workers or 1, "threads_per_worker": 1,
                            "processes": True, "dashboard_address": None,
                            "silence_logs": logging.ERROR, **self.cluster_options}
+                self._config = dask.config.set(self._worker_config())  # kept until __exit__:
+                # the nannies start the workers again after a death
                 with dask.config.set({"distributed.scheduler.allowed-failures":
                                       self.allowed_failures}):
                     self.cluster = LocalCluster(**options)
                 self.client = Client(self.cluster)
-        except OSError as exc:  # no scheduler there, or no port for a local one
+        except (OSError, ValueError, TypeError) as exc:  # no scheduler there (or not an
+            # address: "missing port number"), or no port for a local one
             self._depth = 1
             self.__exit__()
             where = self.scheduler or "a LocalCluster"
             raise UsageError(f"cannot connect to {where}: {exc}") from exc
         return self
+
+    def _worker_config(self) -> dict:
+        """The Dask configuration of the LocalCluster's worker processes (the start method, the
+        environment they start with).
+
+        >>> import distributed
+        >>> cfg = DaskExecutor(workers=1, start_method="spawn", malloc_trim=False)._worker_config()
+        >>> cfg["distributed.worker.multiprocessing-method"]
+        'spawn'
+        >>> "MALLOC_TRIM_THRESHOLD_" in cfg["distributed.nanny.pre-spawn-environ"]
+        False
+        """
+        import dask
+
+        config = {}
+        if self.start_method is not None:
+            config["distributed.worker.multiprocessing-method"] = self.start_method
+        if not self.malloc_trim:
+            environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
+            environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+            config["distributed.nanny.pre-spawn-environ"] = environ
+        return config
 
     def __exit__(self, *exc) -> None:
         self._depth -= 1
@@ -159,7 +206,9 @@ class DaskExecutor:
             self.client.close()
         if self.cluster is not None:
             self.cluster.close()
-        self.client = self.cluster = None
+        if self._config is not None:
+            self._config.__exit__(None, None, None)
+        self.client = self.cluster = self._config = None
 
     @property
     def workers(self) -> int:
@@ -197,3 +246,40 @@ class DaskExecutor:
             finally:
                 fut.release()  # the cluster may forget the result now
 
+
+
+def default_workers() -> int:
+    """The number of local worker processes when none is given: the CPU cores this process
+    may use.
+
+    >>> default_workers() >= 1
+    True
+    """
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def dask_executor(workers: int | None = None, scheduler: str | None = None, *,
+                  default: int | None = None, **options) -> DaskExecutor:
+    """The executor of the ``--workers N`` / ``--scheduler ADDRESS`` options of a sweep
+    command: a ``LocalCluster`` of ``workers`` processes (``default`` when neither is given,
+    else :func:`default_workers`), or the running cluster at ``scheduler``; ``options`` go to
+    :class:`DaskExecutor`. Giving both is refused.
+
+    >>> dask_executor(2).n_workers, dask_executor(default=3).n_workers
+    (2, 3)
+    >>> dask_executor(scheduler="tcp://127.0.0.1:8786").scheduler
+    'tcp://127.0.0.1:8786'
+    >>> dask_executor(2, "tcp://127.0.0.1:8786")       # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    wordtensor.errors.UsageError: --workers starts a local cluster; with --scheduler ...
+    """
+    if scheduler is not None and workers is not None:
+        raise UsageError("--workers starts a local cluster; with --scheduler the running "
+                         "cluster's workers do the work (give one of the two)")
+    if scheduler is None and workers is None:
+        workers = default if default is not None else default_workers()
+    return DaskExecutor(workers=workers, scheduler=scheduler, **options)
