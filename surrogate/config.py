@@ -7,6 +7,7 @@ Nothing here imports torch."""
 from __future__ import annotations
 
 import itertools
+import numbers
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields, replace
 
@@ -96,6 +97,21 @@ class Instance:
             fix(self, "split_seed", nonnegative_int(self.split_seed, "split seed", **v))
 
 
+def _axis(values, name: str) -> list:
+    """A grid axis as a list: one number, or an iterable of numbers (each checked later by
+    :class:`Instance`); anything else is refused with a :class:`ConfigError`."""
+    if isinstance(values, numbers.Real) and not isinstance(values, bool):
+        return [values]
+    if isinstance(values, (str, bytes, dict)) or not isinstance(values, Iterable):
+        raise ConfigError(f"{name} must be a number or a list of numbers, got {values!r}")
+    out = list(values)
+    if not out:
+        raise ConfigError(f"{name} is empty: give at least one value")
+    if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in out):
+        raise ConfigError(f"{name} must be numbers, got {out!r}")
+    return out
+
+
 def grid(seeds: Iterable[int] | int = 1, widths: Iterable[int] | int = 16,
          fractions: Iterable[float] | float = 1.0, *, lr: float = 1e-2,
          weight_decay: float = 1e-4, init_scale: float = 0.3) -> tuple[Instance, ...]:
@@ -105,18 +121,19 @@ def grid(seeds: Iterable[int] | int = 1, widths: Iterable[int] | int = 16,
     >>> [(i.width, i.seed) for i in grid(2, [9, 10])]
     [(9, 0), (9, 1), (10, 0), (10, 1)]
     """
-    seeds = range(seeds) if isinstance(seeds, int) else seeds
-    widths = [widths] if isinstance(widths, int) else widths
-    fractions = [fractions] if isinstance(fractions, (int, float)) else fractions
-    seeds, widths, fractions = (x if hasattr(x, "__len__") else list(x)
-                                for x in (seeds, widths, fractions))
+    seeds = range(seeds) if isinstance(seeds, int) and not isinstance(seeds, bool) else seeds
+    seeds, widths, fractions = (_axis(x, name) for x, name in
+                                ((seeds, "seeds"), (widths, "widths"), (fractions, "fractions")))
     count = len(seeds) * len(widths) * len(fractions)
     if count > MAX_INSTANCES:
         raise ConfigError(f"a batch of {count} instances (seeds x widths x fractions) is more than "
                           f"{MAX_INSTANCES}; train fewer per run")
-    return tuple(Instance(seed=int(s), width=int(m), train_fraction=float(f), lr=lr,
-                          weight_decay=weight_decay, init_scale=init_scale)
-                 for m, f, s in itertools.product(widths, fractions, seeds))
+    out = tuple(Instance(seed=s, width=m, train_fraction=f, lr=lr,
+                         weight_decay=weight_decay, init_scale=init_scale)
+                for m, f, s in itertools.product(widths, fractions, seeds))
+    for inst in out:
+        inst.check()  # a width of 2.5 is refused, not cut to 2
+    return out
 
 
 class BatchConfig:

@@ -163,8 +163,8 @@ def phase_config(spec: str, word: str, widths: Iterable[int], fractions: Iterabl
     >>> len(cfg.instances), cfg.instances[2].width, cfg.instances[2].train_fraction
     (8, 4, 1.0)
     """
-    return SurrogateConfig(spec, word, grid(seeds, [int(w) for w in widths],
-                                            [float(f) for f in fractions], lr=lr,
+    return SurrogateConfig(spec, word, grid(seeds, widths,
+                                            fractions, lr=lr,
                                             weight_decay=weight_decay, init_scale=init_scale),
                            steps=steps, loss=loss, optimizer=optimizer, dtype=dtype, decay=decay,
                            log_per_decade=log_per_decade)

@@ -262,6 +262,18 @@ def test_api_refuses_objects_it_did_not_make(which, value):
     assert api(_object_takers()[which], value) is None, (which, value)
 
 
+@FEW
+@given(st.sampled_from(["widths", "fractions", "seeds"]), HOSTILE_VALUES)
+def test_grid_axes_refuse_or_build_a_valid_grid(axis, value):
+    from surrogate.config import grid
+
+    axes = {"seeds": 1, "widths": [4], "fractions": [1.0]} | {axis: value}
+    out = api(grid, axes["seeds"], axes["widths"], axes["fractions"])
+    if out is not None:  # every instance holds a checked width, fraction and seed
+        assert out and all(type(i.width) is int and i.width >= 1 and 0 < i.train_fraction <= 1
+                           and type(i.seed) is int and i.seed >= 0 for i in out)
+
+
 # ------------------------------------------------------------------------------ the CLI
 def check_answer(argv: list[str], out: str) -> None:
     """The mathematical check of a command's JSON answer."""

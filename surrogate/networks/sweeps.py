@@ -36,8 +36,8 @@ def network_sweep_config(spec: str, word: str, widths: Iterable[int], fractions:
     >>> [(i.width, i.train_fraction) for i in cfg.instances], cfg.activation
     ([(4, 0.5), (4, 1.0), (8, 0.5), (8, 1.0)], 'quadratic')
     """
-    return NetworkConfig(spec, word, grid(seeds, [int(w) for w in widths],
-                                          [float(f) for f in fractions], lr=lr,
+    return NetworkConfig(spec, word, grid(seeds, widths,
+                                          fractions, lr=lr,
                                           weight_decay=weight_decay, init_scale=init_scale),
                          steps=steps, activation=activation, loss=loss, dtype=dtype,
                          log_per_decade=log_per_decade, **config_kw)
