@@ -66,6 +66,10 @@ def register(sub) -> None:
     p.add_argument("--workers", type=COUNT, metavar="N",
                    help="worker processes of the LocalCluster, one torch thread each unless "
                    "--threads (default: the CPU cores, at most 4 and at most the cells)")
+    for action in p._actions:  # a sweep always resumes: say what --resume means here
+        if action.dest == "resume":
+            action.help = ("accepted for old scripts: a re-run with the same --out always "
+                           "resumes (the stored cells are kept; other settings are refused)")
     p.set_defaults(func=cmd_phase)
 
 
