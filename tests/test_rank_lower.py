@@ -51,7 +51,7 @@ def gap_algebra_bound(irreps: list[list[int]], n: int) -> int:
 
 # ---------------------------------------------------------------------------- GAP: xy, order ≤ 32
 def test_xy_lower_bound_on_all_144_smallgroups_matches_gap():
-    rows = gap_irreps()
+    rows = [r for r in gap_irreps() if r["id"][0] <= 32]  # the fixture goes on to order 64
     assert len(rows) == 144 and max(r["id"][0] for r in rows) == 32
     wrong = []
     for r in rows:

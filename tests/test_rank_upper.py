@@ -62,8 +62,8 @@ def delta(G: Group, word: str) -> np.ndarray:
 
 # ------------------------------------------------------------------- xy on every group <= 32
 def _smallgroups():
-    with open(FIXTURE) as fh:
-        return json.load(fh)["groups"]
+    with open(FIXTURE) as fh:  # the fixture goes on to order 64; these 144 keep CI short
+        return [g for g in json.load(fh)["groups"] if g["id"][0] <= 32]
 
 
 @pytest.mark.parametrize("g", _smallgroups(), ids=lambda g: f"SmallGroup({g['id'][0]},{g['id'][1]})")

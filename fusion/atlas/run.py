@@ -113,7 +113,7 @@ def run_atlas(orders: str | Sequence[int], words: str | Sequence[Word | str], ou
     >>> out = tempfile.mkdtemp()
     >>> run = run_atlas([8], ["xy", "[x,y]"], out, executor=SerialExecutor(), progress=False)
     >>> len(run.sweep.computed), run.summary["exact"], run.rows[6]["structure"], run.rows[6]["upper"]
-    (10, 8, 'Q8', 12)
+    (10, 10, 'Q8', 12)
     >>> again = run_atlas([8], ["xy", "[x,y]"], out, executor=SerialExecutor(), progress=False)
     >>> len(again.sweep.computed), len(again.sweep.skipped)        # resumed: nothing to do
     (0, 10)
