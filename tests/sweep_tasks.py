@@ -39,3 +39,28 @@ def counted_task(params: dict) -> dict:
 
 def count(markers: Path, what: str, key: str) -> int:
     return len(list(Path(markers).glob(f"{what}-{key}-*")))
+
+
+def kill_client_once_stored(argv: list[str], out: Path, cells: int, cwd: Path,
+                            timeout: float = 90.0) -> None:
+    """Run ``wordtensor argv`` (a sweep into ``out``) in a subprocess and SIGKILL it once
+    ``cells`` cell files are stored; then check that its worker processes exited with it.
+    Fails if the sweep finished before it could be killed."""
+    import subprocess
+    import sys
+
+    import psutil
+
+    proc = subprocess.Popen([sys.executable, "-m", "wordtensor.cli", *argv],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd)
+    deadline = time.monotonic() + timeout
+    while proc.poll() is None and time.monotonic() < deadline:
+        if len(list((out / "cells").glob("*.json"))) >= cells:
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, "the sweep finished before it could be killed"
+    children = psutil.Process(proc.pid).children(recursive=True)
+    proc.kill()
+    proc.wait()
+    _, alive = psutil.wait_procs(children, timeout=20)
+    assert not alive, f"worker processes outlived their client: {alive}"

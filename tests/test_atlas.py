@@ -13,12 +13,12 @@ import sys
 import time
 from pathlib import Path
 
-import psutil
 import pytest
 
 from fusion.algebras.best import best_rank
 from fusion.atlas import atlas_cells, run_atlas, split_words
 from fusion.atlas.cells import cell_key, word_slug
+from tests.sweep_tasks import kill_client_once_stored
 from wordtensor.cli import main
 from wordtensor.errors import UsageError, WordSyntaxError
 from wordtensor.smallgroups import small_group_info
@@ -179,21 +179,7 @@ def test_client_killed_mid_sweep_resumes(tmp_path, capsys):
     out = tmp_path / "atlas"
     argv = ["atlas", "--orders", "1-10", "--words", "xy,xyX,[x,y]", "--out", str(out),
             "--workers", "2", "--no-progress"]
-    proc = subprocess.Popen([sys.executable, "-m", "wordtensor.cli", *argv],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)
-    deadline = time.monotonic() + 90
-    children = []
-    while proc.poll() is None and time.monotonic() < deadline:
-        children = psutil.Process(proc.pid).children(recursive=True) or children
-        if len(list((out / "cells").glob("*.json"))) >= 8:
-            break
-        time.sleep(0.02)
-    assert proc.poll() is None, "the atlas finished before it could be killed"
-    children = psutil.Process(proc.pid).children(recursive=True)
-    proc.kill()
-    proc.wait()
-    gone, alive = psutil.wait_procs(children, timeout=20)
-    assert not alive, f"worker processes outlived their client: {alive}"
+    kill_client_once_stored(argv, out, 8, tmp_path)
     stored = cell_files(out)
     assert 8 <= len(stored) < 54 and (out / ".lock").exists()  # a stale lock is left
     code, text, err = run(capsys, *argv, "--json")
@@ -265,8 +251,8 @@ def _gap_types() -> dict[tuple[int, int], list[list[int]]]:
 
 def test_docs_atlas_xy_column_is_sound():
     """docs/atlas.csv, word xy, every group of its orders (at least the 144 of order <= 32),
-    held against GAP's character degrees and Frobenius–Schur indicators: lower <= upper; lower >= Alder–Strassen 2n − t
-    (t = real + complex/2 + quaternionic characters: the simple components of R[G]);
+    held against GAP's character degrees and Frobenius–Schur indicators: lower <= upper;
+    lower >= Alder–Strassen 2n − t (t = real + complex/2 + quaternionic characters: the simple components of R[G]);
     upper <= the sum over components of the best known rank of M_d(R), M_d(C), M_{d/2}(H);
     and the cell is exact wherever Alder–Strassen meets that sum."""
     rows = [r for r in csv.DictReader((ROOT / "docs" / "atlas.csv").open()) if r["word"] == "xy"]

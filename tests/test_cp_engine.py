@@ -16,9 +16,9 @@ from fractions import Fraction
 import numpy as np
 import pytest
 import torch
-from fusion.algebras import matmul_tensor, multiplication_tensor
 
 import wordtensor as wt
+from fusion.algebras import matmul_tensor, multiplication_tensor
 from wordtensor.cp import (
     algebra_blocks,
     auto_methods,
@@ -205,7 +205,6 @@ def test_block_search_exact_on_the_group_basis():
 def test_laderman_is_not_degenerate():
     """An exact decomposition of large rank cancels without being a border-rank limit."""
     from fusion.algebras.named import laderman
-
     from wordtensor.cp import border_symptoms
 
     s = border_symptoms(laderman(), matmul_tensor(3, 3, 3))

@@ -6,14 +6,12 @@ worker killed mid-sweep is the engine's test: tests/test_sweep.py.)"""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 
-import psutil
 import pytest
 
 from surrogate.phase_sweep import cell_key, run_phase
+from tests.sweep_tasks import kill_client_once_stored
 from wordtensor.cli import main
 from wordtensor.sweep import SerialExecutor, without_timing
 
@@ -89,19 +87,7 @@ def test_client_killed_mid_sweep_resumes(tmp_path, capsys):
     argv = ["phase", "S3", "xy", "--widths", "3", "4", "5", "6", "7", "8", "9", "10",
             "--fractions", "0.5", "1", "--seeds", "2", "--steps", "1500", "--no-progress",
             "--out", str(out)]
-    proc = subprocess.Popen([sys.executable, "-m", "wordtensor.cli", *argv, "--workers", "2"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)
-    deadline = time.monotonic() + 90
-    while proc.poll() is None and time.monotonic() < deadline:
-        if len(list((out / "cells").glob("*.json"))) >= 2:
-            break
-        time.sleep(0.02)
-    assert proc.poll() is None, "the diagram finished before it could be killed"
-    children = psutil.Process(proc.pid).children(recursive=True)
-    proc.kill()
-    proc.wait()
-    gone, alive = psutil.wait_procs(children, timeout=20)
-    assert not alive, f"worker processes outlived their client: {alive}"
+    kill_client_once_stored([*argv, "--workers", "2"], out, 2, tmp_path)
     stored = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in (out / "cells").glob("*.json")}
     assert 2 <= len(stored) < 16 and not (out / "phase.json").exists()
     code, text, err = run(capsys, *argv, "--workers", "1", "--json")
