@@ -52,10 +52,25 @@ def _example_records() -> list[dict]:
             rec(6, 1, "S3", "xyx", 6, 10), rec(6, 2, "C6", "xyz", err="xyz has 3 variables")]
 
 
+#: Keys of the entries of a list (e.g. ``lower_bounds``) that the CSV leaves to the cell files:
+#: each entry's citation and details, repeated in every row, made 10 of the 13 MB of the
+#: order <= 64 atlas.
+_CELL_FILE_ONLY = ("reference", "detail")
+
+
 def _plain(v) -> object:
-    """A CSV cell: plain values as they are, structures as compact JSON."""
-    return v if v is None or isinstance(v, (str, int, float, bool)) else json.dumps(
-        v, separators=(",", ":"))
+    """A CSV cell: plain values as they are, structures as compact JSON (list entries without
+    their ``reference`` and ``detail``: the cell files keep them).
+
+    >>> _plain([{"value": 12, "method": "flattening", "reference": "Landsberg", "detail": {}}])
+    '[{"value":12,"method":"flattening"}]'
+    """
+    if v is None or isinstance(v, (str, int, float, bool)):
+        return v
+    if isinstance(v, list):
+        v = [{k: x for k, x in e.items() if k not in _CELL_FILE_ONLY} if isinstance(e, dict)
+             else e for e in v]
+    return json.dumps(v, separators=(",", ":"))
 
 
 def atlas_rows(records: Sequence[dict | None], keys: Sequence[str] | None = None,
