@@ -19,6 +19,7 @@ import numpy as np
 import tensorly as tl
 from tensorly.cp_tensor import CPTensor
 
+from wordtensor.cp import cp_arrays
 from wordtensor.errors import WordTensorError
 
 from .tensors import check_dense_size
@@ -52,32 +53,9 @@ class KnownDecomposition:
     reference: str = ""
 
 
-def cp_parts(cp: object, what: str = "cp") -> tuple[np.ndarray, list[np.ndarray]]:
-    """Weights and factors of a CPTensor (or a ``(weights, factors)`` pair), as float64, with
-    a :class:`~wordtensor.errors.WordTensorError` naming ``what`` when they do not fit together.
-
-    >>> w, (A, B) = cp_parts((None, [np.ones((2, 3)), np.ones((4, 3))]))
-    >>> w.tolist(), A.shape, B.shape
-    ([1.0, 1.0, 1.0], (2, 3), (4, 3))
-    """
-    try:
-        weights, factors = cp  # type: ignore[misc]
-        factors = [np.asarray(f, dtype=np.float64) for f in factors]
-        weights = (
-            np.ones(factors[0].shape[1]) if weights is None
-            else np.asarray(weights, dtype=np.float64)
-        )
-    except (TypeError, ValueError, IndexError) as exc:
-        raise WordTensorError(f"{what} must be a CPTensor (weights, factors)") from exc
-    if not factors or any(f.ndim != 2 for f in factors):
-        raise WordTensorError(f"{what}: every factor must be a 2-d array")
-    rank = factors[0].shape[1]
-    if weights.shape != (rank,) or any(f.shape[1] != rank for f in factors):
-        raise WordTensorError(
-            f"{what}: factors and weights disagree on the rank "
-            f"({[f.shape for f in factors]}, weights {weights.shape})"
-        )
-    return weights, factors
+#: Weights and factors of a CPTensor (or a ``(weights, factors)`` pair) as float64, with a
+#: WordTensorError naming ``what`` when they do not fit together: wordtensor's reader.
+cp_parts = cp_arrays
 
 
 def make_cp(factors: Sequence[np.ndarray], weights: np.ndarray | None = None) -> CPTensor:

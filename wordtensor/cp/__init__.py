@@ -39,6 +39,7 @@ import numpy as np
 
 from ..errors import WordTensorError
 from ._results import Attempt, CPRankResult, CPSearchResult, RankRecord, Symptoms
+from ._verify import cp_arrays
 
 if TYPE_CHECKING:
     from ._blocks import AlgebraBlocks
@@ -51,6 +52,7 @@ __all__ = [
     "verify_exact",
     "mttkrp",
     "relative_error",
+    "cp_arrays",
     "border_symptoms",
     "flattening_bound",
     "auto_methods",

@@ -16,21 +16,33 @@ from ..errors import WordTensorError
 _SLAB_ENTRIES = 1 << 23
 
 
-def cp_arrays(cp: object) -> tuple[np.ndarray, list[np.ndarray]]:
-    """``(weights, factors)`` of a CPTensor or pair as float64 arrays (weights folded in later)."""
+def cp_arrays(cp: object, what: str = "cp") -> tuple[np.ndarray, list[np.ndarray]]:
+    """``(weights, factors)`` of a CPTensor or a ``(weights, factors)`` pair, as float64 arrays
+    (``weights=None``: all ones), with a :class:`~wordtensor.errors.WordTensorError` naming
+    ``what`` when they do not fit together. The one reader of CP decompositions: the CP engine
+    and ``fusion.algebras`` (as ``cp_parts``) both use it.
+
+    >>> w, (A, B) = cp_arrays((None, [np.ones((2, 3)), np.ones((4, 3))]))
+    >>> w.tolist(), A.shape, B.shape
+    ([1.0, 1.0, 1.0], (2, 3), (4, 3))
+    """
     try:
         weights, factors = cp  # type: ignore[misc]
         factors = [np.asarray(f, dtype=np.float64) for f in factors]
-    except (TypeError, ValueError) as exc:
-        raise WordTensorError("expected a CPTensor or a (weights, factors) pair") from exc
+    except (TypeError, ValueError, IndexError) as exc:
+        raise WordTensorError(f"{what} must be a CPTensor or a (weights, factors) pair") from exc
     if not factors or any(f.ndim != 2 for f in factors):
-        raise WordTensorError("every CP factor must be a 2-d array (rows x rank)")
+        raise WordTensorError(f"{what}: every CP factor must be a 2-d array (rows x rank)")
     R = factors[0].shape[1]
     if any(f.shape[1] != R for f in factors):
-        raise WordTensorError(f"CP factors disagree on the rank: {[f.shape for f in factors]}")
-    w = np.ones(R) if weights is None else np.asarray(weights, dtype=np.float64).reshape(-1)
+        raise WordTensorError(f"{what}: CP factors disagree on the rank: "
+                              f"{[f.shape for f in factors]}")
+    try:
+        w = np.ones(R) if weights is None else np.asarray(weights, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError) as exc:
+        raise WordTensorError(f"{what}: CP weights must be numbers") from exc
     if w.shape != (R,):
-        raise WordTensorError(f"CP weights have shape {w.shape}, expected ({R},)")
+        raise WordTensorError(f"{what}: CP weights have shape {w.shape}, expected ({R},)")
     return w, factors
 
 
