@@ -200,12 +200,21 @@ class BatchConfig:
 
     @classmethod
     def from_dict(cls, d: dict):
+        """The configuration of :meth:`to_dict`'s dict; a :class:`ConfigError` says what is
+        missing or unknown in anything else."""
+        if not isinstance(d, dict):
+            raise ConfigError(f"a {cls.__name__} is read from a dict (to_dict()), got "
+                              f"{type(d).__name__}")
         d = dict(d)
         d.pop("format", None)
-        d["instances"] = tuple(Instance(**i) for i in d["instances"])
-        if "betas" in d:
-            d["betas"] = tuple(d["betas"])
-        return cls(**d)
+        try:
+            d["instances"] = tuple(Instance(**i) for i in d["instances"])
+            if "betas" in d:
+                d["betas"] = tuple(d["betas"])
+            return cls(**d)
+        except (KeyError, TypeError) as exc:
+            raise ConfigError(f"not a {cls.__name__} dict (as to_dict() writes it): "
+                              f"{type(exc).__name__} {exc}") from exc
 
     def replace(self, **kw):
         return replace(self, **kw)

@@ -47,7 +47,7 @@ from pathlib import Path
 
 import torch
 
-from wordtensor import WordTensor, word_tensor
+from wordtensor import WordTensor, validate, word_tensor
 from wordtensor.errors import UsageError
 from wordtensor.storage import atomic_write, write_json
 from wordtensor.sweep import Cell, CellStore, SweepResult, dask_executor, default_workers, run_sweep
@@ -156,9 +156,14 @@ def phase_cell(params: dict) -> dict:
     >>> s["widths"], s["seeds"], s["status"]
     ([9, 9], [0, 1], ['ok', 'ok'])
     """
+    validate.instance(params, "params", dict, "the params of a cell of phase_cells(...)")
+    if params.get("model") not in MODELS or not isinstance(params.get("config"), dict):
+        raise ConfigError(f"params must hold a model ({', '.join(MODELS)}) and a configuration "
+                          "dict, as the cells of phase_cells(...) do")
     _, config_class, trainer = MODELS[params["model"]]
     config = config_class.from_dict(params["config"])
-    torch.set_num_threads(int(params.get("threads", 1)))
+    torch.set_num_threads(validate.threads(params.get("threads", 1), "threads",
+                                           error=ConfigError))
     tensor = config.prepare(_tensor(config.spec, config.word))
     res = trainer(config, tensor=tensor, device=params.get("device", "cpu"), progress=False,
                   compile=bool(params.get("compile", False)))

@@ -233,6 +233,7 @@ def _object_takers():
     result, a decomposition, a tensor): each must refuse anything else with a WordTensorError."""
     import fusion
     import surrogate
+    from surrogate.phase_sweep import phase_cell
     from wordtensor import Word
     from wordtensor.cp import exactify, relative_error
 
@@ -253,6 +254,8 @@ def _object_takers():
         "plot_network_run": lambda v: surrogate.plot_network_run(v),
         "compare_text": lambda v: surrogate.compare_text(v),
         "plot_compare": lambda v: surrogate.plot_compare(v, "c.png"),
+        "phase_cell": lambda v: phase_cell(v),
+        "SurrogateConfig.from_dict": lambda v: surrogate.SurrogateConfig.from_dict(v),
     }
 
 
