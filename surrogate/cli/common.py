@@ -40,7 +40,11 @@ SURROGATE_DEFAULTS = {"steps": 2000, "loss": "mse", "lr": 1e-2, "weight_decay": 
                       "init_scale": 0.3}
 
 
-def add_training_options(p: argparse.ArgumentParser) -> None:
+#: What ``--resume`` does for a run folder (a sweep says its own: it always resumes).
+RESUME_HELP = "continue the run in --out (same settings; only --steps may change)"
+
+
+def add_training_options(p: argparse.ArgumentParser, *, resume_help: str = RESUME_HELP) -> None:
     """The options of ``wordtensor surrogate`` and ``wordtensor phase``."""
     d = SURROGATE_DEFAULTS
     p.add_argument("spec", help="group spec, e.g. S3, S4, D5, Q8")
@@ -59,7 +63,7 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
                    help="weight decay as an L2 term in the gradient (default) or decoupled (AdamW)")
     p.add_argument("--init-scale", type=RATE, default=d["init_scale"],
                    help=f"factor entries start N(0, s²) (default {d['init_scale']:g})")
-    add_run_options(p)
+    add_run_options(p, resume_help=resume_help)
     p.add_argument("--compile", action="store_true",
                    help="torch.compile the update (faster for large batches; ~20 s to compile)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -67,14 +71,13 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
 
 
 def add_run_options(p: argparse.ArgumentParser, *, log_help: str = "metric/checkpoint points "
-                    "per decade of steps") -> None:
+                    "per decade of steps", resume_help: str = RESUME_HELP) -> None:
     """``--device``, ``--dtype``, ``--log-per-decade``, ``--out``, ``--resume``, ``--threads``."""
     p.add_argument("--device", default="cpu", help="torch device (default cpu), e.g. cuda")
     p.add_argument("--dtype", choices=list(DTYPES), default="float32")
     p.add_argument("--log-per-decade", type=COUNT, default=None, help=log_help)
     p.add_argument("--out", default=None, help="run folder (default runs/<command>-…)")
-    p.add_argument("--resume", action="store_true",
-                   help="continue the run in --out (same settings; only --steps may change)")
+    p.add_argument("--resume", action="store_true", help=resume_help)
     p.add_argument("--threads", type=cli_type(check_threads), default=None,
                    help="torch CPU threads (1 to 1024)")
 

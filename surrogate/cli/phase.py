@@ -50,7 +50,9 @@ def register(sub) -> None:
     """
     p = sub.add_parser("phase", help="phase diagram: test accuracy over width × train fraction",
                        epilog=_EPILOG)
-    add_training_options(p)
+    add_training_options(p, resume_help="accepted for old scripts: a re-run with the same "
+                         "--out always resumes (the stored cells are kept; other settings are "
+                         "refused)")
     p.add_argument("--widths", type=COUNT, nargs="+", required=True, metavar="M")
     p.add_argument("--fractions", type=FRACTION, nargs="+", required=True, metavar="F")
     p.add_argument("--rank-bounds", type=SEED, nargs=2, default=None, metavar=("LOWER", "UPPER"),
@@ -66,10 +68,6 @@ def register(sub) -> None:
     p.add_argument("--workers", type=COUNT, metavar="N",
                    help="worker processes of the LocalCluster, one torch thread each unless "
                    "--threads (default: the CPU cores, at most 4 and at most the cells)")
-    for action in p._actions:  # a sweep always resumes: say what --resume means here
-        if action.dest == "resume":
-            action.help = ("accepted for old scripts: a re-run with the same --out always "
-                           "resumes (the stored cells are kept; other settings are refused)")
     p.set_defaults(func=cmd_phase)
 
 
