@@ -266,18 +266,9 @@ def flattening_bound(tensor: object) -> int:
     >>> flattening_bound(word_tensor("S3", "xy"))
     6
     """
-    from ..linalg import flattening_rank
-    from ._verify import Target
+    from ._verify import max_flattening_rank
 
-    t = Target(tensor)
-    if t.dense is not None:
-        coo = (np.argwhere(t.dense != 0), t.dense[t.dense != 0], t.shape)
-    else:
-        coo = (t.coords, t.values, t.shape)
-    exact = bool(np.all(np.isfinite(coo[1])) and np.array_equal(np.rint(coo[1]), coo[1]))
-    if exact:
-        coo = (coo[0], np.rint(coo[1]).astype(np.int64), coo[2])
-    return max(flattening_rank(coo, (k,), exact=exact) for k in range(len(t.shape)))
+    return max_flattening_rank(tensor)
 
 
 def cp_rank(tensor: object, max_rank: int, min_rank: int | None = None, *, restarts: int = 20,

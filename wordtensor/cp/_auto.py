@@ -38,7 +38,7 @@ import numpy as np
 from ..errors import WordTensorError
 from ._blocks import AlgebraBlocks, algebra_blocks, search_tensor
 from ._results import Attempt, CPSearchResult
-from ._verify import Target, cp_arrays, relative_error, symptoms
+from ._verify import Target, cp_arrays, max_flattening_rank, relative_error, symptoms
 
 #: ``method="auto"`` searches block by block above this many unknowns ``rank * sum(shape)``
 #: (when the tensor has at least two blocks); whole-tensor search at or below it (measured).
@@ -90,15 +90,6 @@ def _fibre_decomposition(T: np.ndarray) -> list[np.ndarray]:
     fib = np.moveaxis(T, k, -1)[idx[:, 0], idx[:, 1], :]  # (R, dim_k)
     F[k] = fib.T.astype(np.float64)
     return F
-
-
-def _flattening(T: np.ndarray) -> int:
-    from ..linalg import flattening_rank
-
-    Ti = np.rint(T).astype(np.int64)
-    exact = bool(np.array_equal(Ti, T))
-    coo = (np.argwhere(T != 0), (Ti if exact else T)[T != 0], T.shape)
-    return max(flattening_rank(coo, (k,), exact=exact) for k in range(3))
 
 
 def _real_roots(p) -> int:
@@ -197,7 +188,7 @@ def _types(B: AlgebraBlocks) -> list[_Type]:
             continue
         X, L, LiT = search_tensor(B, i)
         F = _fibre_decomposition(T)
-        flat, strassen = _flattening(T), _alder_strassen(T)
+        flat, strassen = max_flattening_rank(T), _alder_strassen(T)
         types[key] = _Type([i], X, L, LiT, lo=max(flat, strassen), flat=flat,
                            strassen=strassen, hi=F[0].shape[1], cp=F)
     return list(types.values())

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from ..errors import TensorTooLargeError, WordTensorError
+from ._verify import not_a_tensor
 
 #: Dense residuals are evaluated (batched) when restarts * prod(shape) * rank is at most this.
 ACCURATE_BUDGET = 1 << 25
@@ -311,9 +312,7 @@ def as_problem(tensor: object, *, device: str | torch.device = "cpu",
         try:
             arr = np.asarray(tensor, dtype=np.float64)
         except (TypeError, ValueError) as exc:
-            raise WordTensorError(
-                f"cannot use {type(tensor).__name__} as a tensor: give a numpy array, a torch "
-                "tensor, a WordTensor or a (coords, values, shape) triple") from exc
+            raise not_a_tensor(tensor) from exc
     shape = _check_shape(tuple(arr.shape), "the tensor")
     _check_finite(arr, "the tensor")
     T = torch.as_tensor(arr).to(device=device, dtype=torch.float64)

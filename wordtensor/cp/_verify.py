@@ -46,22 +46,24 @@ def cp_arrays(cp: object, what: str = "cp") -> tuple[np.ndarray, list[np.ndarray
     return w, factors
 
 
+def not_a_tensor(tensor: object) -> WordTensorError:
+    """The error for an input that is no tensor (one message for every reader of tensors)."""
+    return WordTensorError(f"cannot use {type(tensor).__name__} as a tensor: give a numpy array, "
+                           "a torch tensor, a WordTensor or a (coords, values, shape) triple")
+
+
 class Target:
     """The input tensor in numpy float64: dense, or sparse COO sorted by the first mode."""
 
     def __init__(self, tensor: object):
-        if tensor is None or isinstance(tensor, (str, bytes)):
-            raise WordTensorError(f"cannot use {type(tensor).__name__} as a tensor: give a numpy "
-                                  "array, a torch tensor, a WordTensor or a (coords, values, "
-                                  "shape) triple")
         try:
+            if tensor is None or isinstance(tensor, (str, bytes)):
+                raise TypeError(type(tensor).__name__)
             self._read(tensor)
+        except WordTensorError:
+            raise
         except (TypeError, ValueError, IndexError) as exc:
-            if isinstance(exc, WordTensorError):
-                raise
-            raise WordTensorError(
-                f"cannot use {type(tensor).__name__} as a tensor: give a numpy array, a torch "
-                "tensor, a WordTensor or a (coords, values, shape) triple") from exc
+            raise not_a_tensor(tensor) from exc
         if not math.isfinite(self.norm):
             raise WordTensorError("the tensor has NaN or infinite entries")
 
@@ -147,6 +149,23 @@ def residual_norm(cp: object, target: Target) -> float:
         X = np.einsum(spec, F[0][s:e], *F[1:], optimize=True)
         total += float(np.sum((X - target.slab(s, e)) ** 2))
     return math.sqrt(total)
+
+
+def max_flattening_rank(tensor: object) -> int:
+    """The largest rank of a mode-k unfolding (the body of ``flattening_bound``): exactly over
+    Q by :func:`wordtensor.linalg.flattening_rank` when the entries are integers, numerically
+    otherwise."""
+    from ..linalg import flattening_rank
+
+    t = tensor if isinstance(tensor, Target) else Target(tensor)
+    if t.dense is not None:
+        coo = (np.argwhere(t.dense != 0), t.dense[t.dense != 0], t.shape)
+    else:
+        coo = (t.coords, t.values, t.shape)
+    exact = bool(np.all(np.isfinite(coo[1])) and np.array_equal(np.rint(coo[1]), coo[1]))
+    if exact:
+        coo = (coo[0], np.rint(coo[1]).astype(np.int64), coo[2])
+    return max(flattening_rank(coo, (k,), exact=exact) for k in range(len(t.shape)))
 
 
 def relative_error(cp: object, tensor: object) -> float:
